@@ -1,0 +1,172 @@
+"""The library surface: everything the command line does is a call here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+from slimline.config import Config
+from slimline.dockerfile import pragmas
+from slimline.dockerfile.context import CheckContext
+from slimline.dockerfile.parse import ParseError, parse_bytes
+from slimline.dockerfile.rules import Rule, load_rules
+from slimline.findings import Finding, InputError, RuleInfo
+from slimline.results import CheckReport, FileResult
+
+MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
+STDIN = "-"
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, type[Rule]]:
+    return load_rules()
+
+
+@lru_cache(maxsize=1)
+def _peer_map() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for rid, cls in _rules().items():
+        for ref in cls.refs:
+            out.setdefault(ref.upper(), set()).add(rid)
+    return out
+
+
+def rules() -> dict[str, RuleInfo]:
+    """Every rule slimline knows, by id."""
+    return {rid: cls.info() for rid, cls in _rules().items()}
+
+
+def _enabled_rules(config: Config) -> list[Rule]:
+    return [
+        cls()
+        for rid, cls in _rules().items()
+        if config.enabled(rid, cls.practice, cls.default_enabled)
+    ]
+
+
+def check_bytes(data: bytes, path: str = "Dockerfile", config: Config | None = None) -> FileResult:
+    """Check one Dockerfile given as bytes. Never raises for bad input."""
+    config = config or Config()
+    result = FileResult(path)
+    if len(data) > MAX_FILE_BYTES:
+        result.error = InputError(
+            path, f"file is {len(data) / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MiB a Dockerfile may be"
+        )
+        return result
+    try:
+        doc = parse_bytes(data, path)
+        result.source = doc.text
+        ctx = CheckContext(doc, config.options, config.target)
+    except ParseError as exc:
+        result.error = InputError(path, exc.message, exc.line, exc.column)
+        try:
+            result.source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            result.source = None
+        return result
+    ignores = pragmas.collect(doc, _peer_map())
+    findings: list[Finding] = []
+    for rule in _enabled_rules(config):
+        try:
+            produced = list(rule.check(ctx))
+        except Exception as exc:  # a rule bug must not hide the other rules' findings
+            if os.environ.get("SLIMLINE_DEBUG"):
+                raise
+            result.error = InputError(path, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}")
+            continue
+        for finding in produced:
+            if not finding.severity.at_least(config.severity):
+                continue
+            if ignores.ignored(finding.rule, finding.line):
+                continue
+            findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    result.findings = _dedupe(findings)
+    return result
+
+
+def check_text(text: str, path: str = "Dockerfile", config: Config | None = None) -> FileResult:
+    return check_bytes(text.encode("utf-8", "surrogatepass"), path, config)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def check_file(path: str, config: Config | None = None) -> FileResult:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        return FileResult(path, error=InputError(path, "is a directory"))
+    except FileNotFoundError:
+        return FileResult(path, error=InputError(path, "no such file"))
+    except PermissionError:
+        return FileResult(path, error=InputError(path, "permission denied"))
+    except OSError as exc:
+        return FileResult(path, error=InputError(path, f"cannot read: {exc.strerror or exc}"))
+    return check_bytes(data, path, config)
+
+
+def _check_many(args: tuple[list[str], Config]) -> list[FileResult]:
+    paths, config = args
+    return [check_file(p, config) for p in paths]
+
+
+def check(
+    paths: Sequence[str],
+    config: Config | None = None,
+    *,
+    stdin_data: bytes | None = None,
+    jobs: int | None = None,
+) -> CheckReport:
+    """Check files and directories (discovered recursively); ``-`` reads ``stdin_data``."""
+    from slimline.discovery import discover_files
+
+    config = config or Config()
+    files: list[str] = []
+    results_by_path: dict[str, FileResult] = {}
+    order: list[str] = []
+    for item in paths:
+        if item == STDIN:
+            order.append(STDIN)
+            results_by_path[STDIN] = check_bytes(stdin_data or b"", "<stdin>", config)
+            continue
+        if os.path.isdir(item):
+            found = discover_files(Path(item), config.exclude)
+            files += found
+            order += found
+        else:
+            files.append(item)
+            order.append(item)
+    for result in _run(files, config, jobs):
+        results_by_path[result.path] = result
+    ordered: list[FileResult] = []
+    seen: set[str] = set()
+    for p in order:
+        if p not in seen:
+            seen.add(p)
+            ordered.append(results_by_path[p])
+    return CheckReport(ordered, rules())
+
+
+def _run(files: list[str], config: Config, jobs: int | None) -> Iterable[FileResult]:
+    unique = list(dict.fromkeys(files))
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    # Processes only pay off for large batches: start-up costs about as much as 200 files.
+    if workers <= 1 or len(unique) < 400:
+        return [check_file(p, config) for p in unique]
+    chunk = max(50, len(unique) // (workers * 4))
+    batches = [(unique[i : i + chunk], config) for i in range(0, len(unique), chunk)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [r for batch in pool.map(_check_many, batches) for r in batch]
