@@ -59,11 +59,15 @@ def main() -> None:
     singles = []
     for _ in range(max(5, repeat * 3)):
         start = time.perf_counter()
-        subprocess.run([slimline, "check", "--no-config", one], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [slimline, "check", "--no-config", one], stdout=subprocess.DEVNULL, check=False
+        )
         singles.append(time.perf_counter() - start)
     h_single = timed([hadolint, "--no-fail", one], 5)
-    print(f"single file ({Path(one).name}): slimline median {statistics.median(singles) * 1000:.0f} ms, "
-          f"hadolint best {h_single * 1000:.0f} ms")
+    print(
+        f"single file ({Path(one).name}): slimline median {statistics.median(singles) * 1000:.0f} ms, "
+        f"hadolint best {h_single * 1000:.0f} ms"
+    )
     print(f"ratio (slimline files/s / hadolint files/s): {s_rate / h_rate:.1f}x")
 
 

@@ -53,7 +53,8 @@ def check_bytes(data: bytes, path: str = "Dockerfile", config: Config | None = N
     result = FileResult(path)
     if len(data) > MAX_FILE_BYTES:
         result.error = InputError(
-            path, f"file is {len(data) / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MiB a Dockerfile may be"
+            path,
+            f"file is {len(data) / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MiB a Dockerfile may be",
         )
         return result
     try:
@@ -75,7 +76,9 @@ def check_bytes(data: bytes, path: str = "Dockerfile", config: Config | None = N
         except Exception as exc:  # a rule bug must not hide the other rules' findings
             if os.environ.get("SLIMLINE_DEBUG"):
                 raise
-            result.error = InputError(path, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}")
+            result.error = InputError(
+                path, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}"
+            )
             continue
         for finding in produced:
             if not finding.severity.at_least(config.severity):

@@ -70,21 +70,58 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-f", "--format", "fmt", default="text", show_default=True, help="Output format: text, json, sarif or github.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file (atomically) instead of stdout.")
-@click.option("--select", multiple=True, help="Only these rules (ids, id prefixes or practices; comma-separated).")
-@click.option("--ignore", multiple=True, help="Skip these rules (ids, id prefixes or practices; comma-separated).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    help="Output format: text, json, sarif or github.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file (atomically) instead of stdout.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Only these rules (ids, id prefixes or practices; comma-separated).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    help="Skip these rules (ids, id prefixes or practices; comma-separated).",
+)
 @click.option("--severity", help="Lowest severity to report: error, warning, info, style.")
 @click.option("--fail-on", help="Lowest severity that makes the exit code 1 (or 'never').")
 @click.option("--target", help="The build stage treated as the final image (default: the last).")
-@click.option("--exclude", multiple=True, help="Gitignore-style pattern of files to skip in directories.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file (.slimline.toml or pyproject.toml).")
+@click.option(
+    "--exclude", multiple=True, help="Gitignore-style pattern of files to skip in directories."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (.slimline.toml or pyproject.toml).",
+)
 @click.option("--no-config", is_flag=True, help="Ignore configuration files.")
-@click.option("--pin-digests", is_flag=True, default=None, help="Require base images pinned by digest.")
-@click.option("--pin-packages", is_flag=True, default=None, help="Require package versions to be pinned.")
+@click.option(
+    "--pin-digests", is_flag=True, default=None, help="Require base images pinned by digest."
+)
+@click.option(
+    "--pin-packages", is_flag=True, default=None, help="Require package versions to be pinned."
+)
 @click.option("--stdin-filename", default="<stdin>", help="Name to report for input read from '-'.")
-@click.option("--color/--no-color", default=None, help="Colour the text output (default: when writing to a terminal).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for large directories.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text output (default: when writing to a terminal).",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for large directories."
+)
 def check(
     paths: tuple[str, ...],
     fmt: str,
@@ -140,7 +177,9 @@ def check(
     config = config.with_overrides(options=options)
     known = set(api.rules())
     for selector in config.select + config.ignore:
-        if selector.upper().startswith("SL") and not any(r.startswith(selector.upper()) for r in known):
+        if selector.upper().startswith("SL") and not any(
+            r.startswith(selector.upper()) for r in known
+        ):
             _fail(f"unknown rule {selector!r} (see 'slimline rules')")
     inputs = list(paths) or ["."]
     for item in inputs:
@@ -161,8 +200,12 @@ def check(
         click.echo("slimline: no Dockerfiles found in " + ", ".join(inputs), err=True)
     from slimline.report import RenderOptions, get_renderer
 
-    use_color = color if color is not None else (output is None and sys.stdout.isatty() and fmt == "text")
-    text = get_renderer(fmt).render(report, RenderOptions(color=use_color, tool_version=__version__, base_dir=os.getcwd()))
+    use_color = (
+        color if color is not None else (output is None and sys.stdout.isatty() and fmt == "text")
+    )
+    text = get_renderer(fmt).render(
+        report, RenderOptions(color=use_color, tool_version=__version__, base_dir=os.getcwd())
+    )
     if output:
         try:
             write_atomic(output, text)
@@ -189,7 +232,9 @@ def _renamed(finding: Any, name: str) -> Any:
 
 @cli.command("rules")
 @click.option("--practice", help="Only rules of this practice.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def rules_command(practice: str | None, fmt: str) -> None:
     """List the Dockerfile rules."""
     import json
@@ -219,7 +264,9 @@ def rules_command(practice: str | None, fmt: str) -> None:
     for i in infos:
         flags = "" if i.default_enabled else " (opt-in)"
         refs = f" [{', '.join(i.refs)}]" if i.refs else ""
-        click.echo(f"{i.id}  {i.name:<{width}}  {i.practice.value:<15} {i.severity.value:<8} {i.summary}{flags}{refs}")
+        click.echo(
+            f"{i.id}  {i.name:<{width}}  {i.practice.value:<15} {i.severity.value:<8} {i.summary}{flags}{refs}"
+        )
 
 
 @cli.command()
@@ -231,14 +278,20 @@ def explain(rule_ids: tuple[str, ...]) -> None:
     infos = api.rules()
     for n, raw in enumerate(rule_ids):
         rid = raw.strip().upper()
-        matches = [infos[rid]] if rid in infos else [i for i in infos.values() if rid in (r.upper() for r in i.refs)]
+        matches = (
+            [infos[rid]]
+            if rid in infos
+            else [i for i in infos.values() if rid in (r.upper() for r in i.refs)]
+        )
         if not matches:
             _fail(f"unknown rule {raw!r} (see 'slimline rules')")
         for info in matches:
             if n:
                 click.echo("")
             click.echo(f"{info.id} {info.name}")
-            click.echo(f"practice: {info.practice.value}   severity: {info.severity.value}   fixable: {'yes' if info.fixable else 'no'}   {'enabled by default' if info.default_enabled else 'opt-in'}")
+            click.echo(
+                f"practice: {info.practice.value}   severity: {info.severity.value}   fixable: {'yes' if info.fixable else 'no'}   {'enabled by default' if info.default_enabled else 'opt-in'}"
+            )
             if info.refs:
                 click.echo(f"equivalents: {', '.join(info.refs)}")
             click.echo("")
@@ -247,7 +300,18 @@ def explain(rule_ids: tuple[str, ...]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="slimline", standalone_mode=True)
+        cli.main(args=list(argv) if argv is not None else None, prog_name="slimline", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.UsageError as exc:
+        hint = f" (see 'slimline {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'slimline --help')"
+        _fail(exc.format_message() + hint)
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except click.Abort:
+        click.echo("slimline: interrupted", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         click.echo("slimline: interrupted", err=True)
         sys.exit(130)
@@ -258,8 +322,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, never a traceback
         if os.environ.get("SLIMLINE_DEBUG"):
             raise
-        click.echo(f"slimline: internal error: {type(exc).__name__}: {exc} (set SLIMLINE_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"slimline: internal error: {type(exc).__name__}: {exc} (set SLIMLINE_DEBUG=1 for details)",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)
 
 
 if __name__ == "__main__":

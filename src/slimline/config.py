@@ -42,7 +42,9 @@ class Config:
         def matches(selector: str) -> bool:
             s = selector.strip()
             return bool(s) and (
-                rule_id == s.upper() or practice.value == s.lower() or (s.upper().startswith("SL") and rule_id.startswith(s.upper()))
+                rule_id == s.upper()
+                or practice.value == s.lower()
+                or (s.upper().startswith("SL") and rule_id.startswith(s.upper()))
             )
 
         if any(matches(s) for s in self.ignore):
@@ -58,7 +60,9 @@ _KEYS = {"select", "ignore", "severity", "fail-on", "exclude", "target", "option
 def _from_table(table: dict[str, Any], source: str) -> Config:
     unknown = set(table) - _KEYS
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) in slimline config: {', '.join(sorted(unknown))}")
+        raise ConfigError(
+            f"{source}: unknown key(s) in slimline config: {', '.join(sorted(unknown))}"
+        )
 
     def strings(key: str) -> tuple[str, ...]:
         value = table.get(key, [])
@@ -96,10 +100,7 @@ def load_file(path: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("slimline", {})
-    else:
-        table = data
+    table = data.get("tool", {}).get("slimline", {}) if path.name == "pyproject.toml" else data
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.slimline] must be a table")
     return _from_table(table, str(path))

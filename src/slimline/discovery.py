@@ -8,6 +8,7 @@ import fnmatch
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -27,29 +28,38 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> pathspec.PathSpec[Any] | None:
     path = directory / ".gitignore"
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def discover_files(root: Path, excludes: Iterable[str] = ()) -> list[str]:
     """Dockerfiles under ``root``, sorted, as paths joined onto ``root``."""
-    exclude_spec = pathspec.PathSpec.from_lines("gitwildmatch", list(excludes))
+    exclude_spec = pathspec.GitIgnoreSpec.from_lines(list(excludes))
     found: list[str] = []
     # (directory, spec) pairs: each .gitignore applies below its own directory.
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.PathSpec[Any]]] = []
     root_str = str(root)
     for dirpath, dirnames, filenames in os.walk(root_str):
         spec = _gitignore(Path(dirpath))
         if spec is not None:
             specs.append((dirpath, spec))
-        active = [(d, s) for d, s in specs if dirpath == d or dirpath.startswith(d.rstrip(os.sep) + os.sep)]
+        active = [
+            (d, s)
+            for d, s in specs
+            if dirpath == d or dirpath.startswith(d.rstrip(os.sep) + os.sep)
+        ]
 
-        def ignored(name: str, is_dir: bool, dirpath: str = dirpath, active: list[tuple[str, pathspec.PathSpec]] = active) -> bool:
+        def ignored(
+            name: str,
+            is_dir: bool,
+            dirpath: str = dirpath,
+            active: list[tuple[str, pathspec.PathSpec[Any]]] = active,
+        ) -> bool:
             full = os.path.join(dirpath, name)
             rel_root = os.path.relpath(full, root_str).replace(os.sep, "/")
             suffix = "/" if is_dir else ""

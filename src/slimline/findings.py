@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a finding matters; ordered from most to least severe."""
 
     ERROR = "error"
@@ -35,7 +35,7 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1, Severity.STYLE: 0}
 
 
-class Practice(str, Enum):
+class Practice(StrEnum):
     """The practices of DESIGN.md: every rule and finding names exactly one."""
 
     BASE_IMAGE = "base-image"
@@ -119,7 +119,12 @@ class InputError:
         return f"{where}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True, slots=True)

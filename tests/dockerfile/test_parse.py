@@ -54,7 +54,10 @@ def test_comments_inside_continuations_are_kept() -> None:
 
 def test_directives() -> None:
     doc = parse("# syntax=docker/dockerfile:1\n# escape=`\nFROM a\nRUN echo `\n  hi\n")
-    assert [(d.name, d.value) for d in doc.directives] == [("syntax", "docker/dockerfile:1"), ("escape", "`")]
+    assert [(d.name, d.value) for d in doc.directives] == [
+        ("syntax", "docker/dockerfile:1"),
+        ("escape", "`"),
+    ]
     assert doc.escape == "`"
     assert doc.instructions[1].values == ("echo   hi",)
 
@@ -78,8 +81,8 @@ def test_onbuild_wraps_an_instruction() -> None:
         ("# only a comment\n\n", "file with no instructions", 2),
         ("FROM a\nFOO bar\n", "unknown instruction: FOO", 2),
         ("FROM a\nRUN <<EOF\nabc\n", "unterminated heredoc", 2),
-        ("FROM a\nCMD [\"a\", 1]\n", "arrays must be comprised of strings only", 2),
-        ("FROM a\nCMD [\"a\", \"b\"\n", "malformed JSON array in CMD", 2),
+        ('FROM a\nCMD ["a", 1]\n', "arrays must be comprised of strings only", 2),
+        ('FROM a\nCMD ["a", "b"\n', "malformed JSON array in CMD", 2),
         ("FROM a\nCMD ['a', 'b']\n", "malformed JSON array in CMD", 2),
         ("FROM a\nENV onlykey\n", "ENV must have two arguments", 2),
         ("FROM a\nENV a=1 b\n", "can't find = in 'b'", 2),

@@ -11,9 +11,40 @@ from tests.dockerfile.oracle import buildkit_view, our_view
 KEYWORDS = ["RUN", "run", "COPY", "ADD", "ENV", "ARG", "LABEL", "CMD", "ENTRYPOINT", "WORKDIR",
             "USER", "EXPOSE", "VOLUME", "SHELL", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "FROM"]  # fmt: skip
 WORDS = st.sampled_from(
-    ["echo", "hi", "a=b", "'q w'", '"x y"', "$VAR", "${V:-d}", "--flag", "--mount=type=cache,target=/c",
-     "&&", "||", ";", "|", "<<EOF", "<<-EOT", "<<'Q'", "[", "]", '["a",', '"b"]', "\\", "`", "#", "=",
-     "k=v", "apt-get", "install", "-y", "é", "\t", "x\\ y", "1<<2"]  # fmt: skip
+    [
+        "echo",
+        "hi",
+        "a=b",
+        "'q w'",
+        '"x y"',
+        "$VAR",
+        "${V:-d}",
+        "--flag",
+        "--mount=type=cache,target=/c",
+        "&&",
+        "||",
+        ";",
+        "|",
+        "<<EOF",
+        "<<-EOT",
+        "<<'Q'",
+        "[",
+        "]",
+        '["a",',
+        '"b"]',
+        "\\",
+        "`",
+        "#",
+        "=",
+        "k=v",
+        "apt-get",
+        "install",
+        "-y",
+        "é",
+        "\t",
+        "x\\ y",
+        "1<<2",
+    ]
 )
 NEWLINE = st.sampled_from(["\n", "\r\n"])
 
@@ -22,7 +53,11 @@ NEWLINE = st.sampled_from(["\n", "\r\n"])
 def physical_line(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["instr", "instr", "instr", "comment", "blank", "cont", "body"]))
     if kind == "comment":
-        return draw(st.sampled_from(["", "  ", "\t"])) + "# " + " ".join(draw(st.lists(WORDS, max_size=3)))
+        return (
+            draw(st.sampled_from(["", "  ", "\t"]))
+            + "# "
+            + " ".join(draw(st.lists(WORDS, max_size=3)))
+        )
     if kind == "blank":
         return draw(st.sampled_from(["", " ", "\t "]))
     if kind == "body":
@@ -41,7 +76,13 @@ def dockerfiles(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         text += nl
     if draw(st.booleans()):
-        text = draw(st.sampled_from(["# syntax=docker/dockerfile:1", "# escape=`", "\ufeff# escape=\\"])) + nl + text
+        text = (
+            draw(
+                st.sampled_from(["# syntax=docker/dockerfile:1", "# escape=`", "\ufeff# escape=\\"])
+            )
+            + nl
+            + text
+        )
     return text
 
 
@@ -54,7 +95,8 @@ def test_generated_dockerfiles_round_trip_and_agree(text: str) -> None:
     except ParseError as exc:
         # Stricter than BuildKit's parse stage only where BuildKit's build would fail anyway.
         assert isinstance(expected, str) or any(
-            m in exc.message for m in ("unknown instruction", "malformed JSON", "isn't allowed as an ONBUILD")
+            m in exc.message
+            for m in ("unknown instruction", "malformed JSON", "isn't allowed as an ONBUILD")
         ), (exc.message, expected)
         return
     assert doc.unparse() == text

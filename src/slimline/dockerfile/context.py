@@ -82,7 +82,9 @@ class StageInfo:
 class CheckContext:
     """One Dockerfile, analysed for the rules."""
 
-    def __init__(self, doc: Dockerfile, options: dict[str, object] | None = None, target: str | None = None):
+    def __init__(
+        self, doc: Dockerfile, options: dict[str, object] | None = None, target: str | None = None
+    ):
         self.doc = doc
         self.path = doc.path
         self.options: dict[str, object] = options or {}

@@ -228,7 +228,7 @@ def parse_bytes(data: bytes, path: str = "Dockerfile") -> Dockerfile:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ParseError("invalid UTF-8 (byte 0x%02x)" % data[exc.start], line, col) from None
+        raise ParseError(f"invalid UTF-8 (byte 0x{data[exc.start]:02x})", line, col) from None
     return parse(text, path)
 
 
@@ -366,6 +366,10 @@ class _Parser:
         except ParseError as exc:
             exc.line = index + 1
             exc.column = column
+            if exc.message.startswith("unknown instruction") and index > 0:
+                previous = self.lines[index - 1][1].strip()
+                if previous and not previous.startswith("#"):
+                    exc.message += f" (does line {index} need a trailing {self.escape} to continue?)"
             raise
         self._attach(instruction, segments)
         if instruction.onbuild is not None:
@@ -457,11 +461,18 @@ def _new_instruction(line: str, escape: str) -> Instruction:
         for text, start, end in raw_flags:
             name, eq, value = text[2:].partition("=")
             flags.append(
-                Flag(text, name, value if eq else None, _logical_span(rest_offset + start, rest_offset + end))
+                Flag(
+                    text,
+                    name,
+                    value if eq else None,
+                    _logical_span(rest_offset + start, rest_offset + end),
+                )
             )
         remainder = rest[remainder_offset:]
         args = go_trim(remainder)
-        args_offset = rest_offset + remainder_offset + (len(remainder) - len(go_trim_left(remainder)))
+        args_offset = (
+            rest_offset + remainder_offset + (len(remainder) - len(go_trim_left(remainder)))
+        )
     if not cmd:
         raise ParseError("unknown instruction: a line continuation with no instruction", None, 1)
     if keyword not in INSTRUCTIONS:

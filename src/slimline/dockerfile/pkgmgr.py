@@ -118,7 +118,12 @@ def package_op(command: Command) -> PackageOp | None:
     if manager is None:
         if _PIP.match(prog):
             manager = "pip"
-        elif _PYTHON.match(prog) and len(rest) >= 2 and rest[0].text == "-m" and _PIP.match(rest[1].text):
+        elif (
+            _PYTHON.match(prog)
+            and len(rest) >= 2
+            and rest[0].text == "-m"
+            and _PIP.match(rest[1].text)
+        ):
             manager, tool, rest = "pip", f"{prog} -m pip", rest[2:]
         elif prog == "uv" and rest and rest[0].text == "pip":
             manager, tool, rest = "pip", "uv pip", rest[1:]

@@ -16,7 +16,9 @@ _PRAGMA = re.compile(r"^(slimline|hadolint)\s+(global\s+)?ignore\s*=\s*(.+)$", r
 @dataclass(slots=True)
 class Ignores:
     global_ids: set[str] = field(default_factory=set)
-    by_line: dict[int, set[str]] = field(default_factory=dict)  # instruction line range start -> ids
+    by_line: dict[int, set[str]] = field(
+        default_factory=dict
+    )  # instruction line range start -> ids
     ranges: list[tuple[int, int, set[str]]] = field(default_factory=list)
 
     def ignored(self, rule_id: str, line: int) -> bool:

@@ -8,6 +8,7 @@ Dockerfile. ``sh -c "..."`` strings and shell heredoc bodies are parsed recursiv
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class Command:
     pipe_from: Command | None = None
     pipe_to: Command | None = None
     heredoc: str | None = None  # the body fed on stdin, if any
+    _unwrapped: list[Word] | None = field(default=None, repr=False, compare=False)
+    _program: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def argv(self) -> list[str]:
@@ -77,6 +80,11 @@ class Command:
 
     def unwrapped(self) -> list[Word]:
         """argv with wrappers such as ``sudo -E``, ``env X=1`` and ``nohup`` removed."""
+        if self._unwrapped is None:
+            self._unwrapped = self._unwrap()
+        return self._unwrapped
+
+    def _unwrap(self) -> list[Word]:
         words = self.words
         while words:
             prog = posixpath.basename(words[0].text)
@@ -100,14 +108,20 @@ class Command:
 
     @property
     def program(self) -> str:
-        words = self.unwrapped()
-        return posixpath.basename(words[0].text) if words else ""
+        if self._program is None:
+            words = self.unwrapped()
+            self._program = posixpath.basename(words[0].text) if words else ""
+        return self._program
 
     def source_span(self) -> tuple[int, int]:
-        return self.script.to_source(self.start), self.script.to_source(max(self.start, self.end - 1)) + 1
+        return self.script.to_source(self.start), self.script.to_source(
+            max(self.start, self.end - 1)
+        ) + 1
 
     def word_source(self, word: Word) -> tuple[int, int]:
-        return self.script.to_source(word.start), self.script.to_source(max(word.start, word.end - 1)) + 1
+        return self.script.to_source(word.start), self.script.to_source(
+            max(word.start, word.end - 1)
+        ) + 1
 
 
 @dataclass(slots=True)
@@ -133,7 +147,9 @@ def _parser() -> Parser:
     return Parser(Language(tree_sitter_bash.language()))
 
 
-def parse_script(text: str, to_source: Callable[[int], int] | None = None, depth: int = 0) -> Script:
+def parse_script(
+    text: str, to_source: Callable[[int], int] | None = None, depth: int = 0
+) -> Script:
     """Parse shell text into a Script; never raises (tree-sitter is error tolerant)."""
     script = Script(text, to_source or (lambda i: i))
     data = text.encode("utf-8", "surrogatepass")
@@ -186,7 +202,7 @@ class _Walker:
                 if child.type in ("|", "|&"):
                     continue
                 stages.append(self.visit(child, conditional))
-            for left, right in zip(stages, stages[1:], strict=False):
+            for left, right in itertools.pairwise(stages):
                 if left and right:
                     left[-1].pipe_to = right[0]
                     right[0].pipe_from = left[-1]
@@ -223,7 +239,11 @@ class _Walker:
         cond = conditional or kind in _COMPOUND_CONDITIONAL
         out = []
         for child in node.children:
-            if kind == "if_statement" and child.type != "else_clause" and child.type != "elif_clause":
+            if (
+                kind == "if_statement"
+                and child.type != "else_clause"
+                and child.type != "elif_clause"
+            ):
                 # The condition of an if always runs; only the branches are conditional.
                 field_name = node.field_name_for_child(node.children.index(child))
                 out += self.visit(child, conditional if field_name == "condition" else cond)
@@ -240,7 +260,11 @@ class _Walker:
             if child.type in ("&&", "||", "|", ";"):
                 op = child.type
             elif child.is_named and child.type not in (
-                "heredoc_start", "file_redirect", "heredoc_body", "heredoc_end", "heredoc_content"
+                "heredoc_start",
+                "file_redirect",
+                "heredoc_body",
+                "heredoc_end",
+                "heredoc_content",
             ):
                 out.append((op, child))
         return out
@@ -314,14 +338,24 @@ class _Walker:
             return
         args = cmd.argv[1:]
         for i, arg in enumerate(args):
-            if arg.startswith("-") and not arg.startswith("--") and "e" in arg[1:] and arg[1:2] != "o":
+            if (
+                arg.startswith("-")
+                and not arg.startswith("--")
+                and "e" in arg[1:]
+                and arg[1:2] != "o"
+            ):
                 self.script.errexit = True
             if arg == "-o" and i + 1 < len(args):
                 if args[i + 1] == "errexit":
                     self.script.errexit = True
                 elif args[i + 1] == "pipefail":
                     self.script.pipefail = True
-            if arg.startswith("-") and "o" in arg[1:] and i + 1 < len(args) and args[i + 1] == "pipefail":
+            if (
+                arg.startswith("-")
+                and "o" in arg[1:]
+                and i + 1 < len(args)
+                and args[i + 1] == "pipefail"
+            ):
                 self.script.pipefail = True
 
     def _inline_script(self, cmd: Command) -> list[Command]:
@@ -333,8 +367,7 @@ class _Walker:
             if w.text.startswith("-") and not w.text.startswith("--") and "c" in w.text:
                 inner = words[i + 1]
                 base = inner.start + (1 if inner.raw[:1] in ("'", '"') else 0)
-                outer = self.script.to_source
-                sub = parse_script(inner.text, lambda k, b=base: outer(b + k), self.depth + 1)
+                sub = parse_script(inner.text, _shifted(self.script.to_source, base), self.depth + 1)
                 for c in sub.commands:
                     c.conditional = c.conditional or cmd.conditional
                 # Inner commands keep their own script, which maps their offsets.
@@ -388,7 +421,12 @@ class _Walker:
             for child in node.children:
                 if child.type == "string_content":
                     c = self.text(child)
-                    parts.append(c.replace('\\"', '"').replace("\\$", "$").replace("\\`", "`").replace("\\\\", "\\"))
+                    parts.append(
+                        c.replace('\\"', '"')
+                        .replace("\\$", "$")
+                        .replace("\\`", "`")
+                        .replace("\\\\", "\\")
+                    )
                 elif child.is_named:
                     parts.append(self.text(child))
                     dynamic = True
@@ -401,9 +439,19 @@ class _Walker:
                 parts.append(text)
                 dynamic = dynamic or d
             return "".join(parts), dynamic
-        if t in ("simple_expansion", "expansion", "command_substitution", "arithmetic_expansion", "process_substitution"):
+        if t in (
+            "simple_expansion",
+            "expansion",
+            "command_substitution",
+            "arithmetic_expansion",
+            "process_substitution",
+        ):
             return self.text(node), True
         return self.text(node), False
+
+
+def _shifted(to_source: Callable[[int], int], base: int) -> Callable[[int], int]:
+    return lambda k: to_source(base + k)
 
 
 def instruction_scripts(instruction: Instruction) -> list[Script]:
@@ -411,14 +459,17 @@ def instruction_scripts(instruction: Instruction) -> list[Script]:
     doc_text_offset = instruction.source_offset
     if instruction.json:
         argv = list(instruction.values)
-        if len(argv) >= 3 and posixpath.basename(argv[0]) in SHELLS and argv[1].startswith("-") and "c" in argv[1]:
+        if (
+            len(argv) >= 3
+            and posixpath.basename(argv[0]) in SHELLS
+            and argv[1].startswith("-")
+            and "c" in argv[1]
+        ):
             anchor = instruction.source_offset(instruction.args_offset)
             return [parse_script(argv[2], lambda _k: anchor)]
         anchor = instruction.source_offset(instruction.args_offset)
         script = Script(" ".join(argv), lambda _k: anchor)
-        script.commands.append(
-            Command([Word(a, a, 0, 0) for a in argv], [], [], 0, 0, script)
-        )
+        script.commands.append(Command([Word(a, a, 0, 0) for a in argv], [], [], 0, 0, script))
         return [script]
     args = instruction.args
     base = instruction.args_offset
@@ -427,13 +478,22 @@ def instruction_scripts(instruction: Instruction) -> list[Script]:
         return [parse_script(args, lambda k: doc_text_offset(base + k))]
     stripped = args.strip()
     scripts: list[Script] = []
-    if len(heredocs) == 1 and stripped.lstrip("0123456789").startswith("<<") and " " not in stripped:
+    if (
+        len(heredocs) == 1
+        and stripped.lstrip("0123456789").startswith("<<")
+        and " " not in stripped
+    ):
         # "RUN <<EOF": the body is the script, unless its shebang names another interpreter.
         body = heredocs[0]
         first_line = body.text.split("\n", 1)[0]
-        if first_line.startswith("#!") and posixpath.basename(first_line[2:].split()[0] if first_line[2:].split() else "") not in SHELLS | {"env"}:
+        if first_line.startswith("#!") and posixpath.basename(
+            first_line[2:].split()[0] if first_line[2:].split() else ""
+        ) not in SHELLS | {"env"}:
             return []
-        if first_line.startswith("#!/usr/bin/env") and (first_line.split()[1:2] or [""])[0] not in SHELLS:
+        if (
+            first_line.startswith("#!/usr/bin/env")
+            and (first_line.split()[1:2] or [""])[0] not in SHELLS
+        ):
             return []
         start = body.span.offset
         return [parse_script(body.text, lambda k: start + k if not body.chomp else start)]

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from slimline.dockerfile.parse import Dockerfile, Instruction, ParseError
 
-_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+?])?(?P<word>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VAR = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+?])?(?P<word>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 def substitute(text: str, variables: Mapping[str, str | None]) -> tuple[str, bool]:
@@ -131,7 +133,9 @@ class StageGraph:
         return not self.in_target_image(stage)
 
 
-def build_stages(doc: Dockerfile, target: str | None = None, build_args: Mapping[str, str] | None = None) -> StageGraph:
+def build_stages(
+    doc: Dockerfile, target: str | None = None, build_args: Mapping[str, str] | None = None
+) -> StageGraph:
     """Split a parsed Dockerfile into stages. Raises ParseError as BuildKit would."""
     global_args: dict[str, str | None] = {}
     overrides = dict(build_args or {})
@@ -156,7 +160,9 @@ def build_stages(doc: Dockerfile, target: str | None = None, build_args: Mapping
             stages[-1].instructions.append(ins)
     if not stages:
         first = doc.instructions[0]
-        raise ParseError("no FROM instruction: a Dockerfile needs at least one stage", first.line, 1)
+        raise ParseError(
+            "no FROM instruction: a Dockerfile needs at least one stage", first.line, 1
+        )
     chosen = stages[-1]
     if target is not None:
         found = next((s for s in stages if s.name == target.lower()), None)
@@ -166,7 +172,9 @@ def build_stages(doc: Dockerfile, target: str | None = None, build_args: Mapping
     return StageGraph(stages, global_args, chosen)
 
 
-def _new_stage(ins: Instruction, index: int, global_args: Mapping[str, str | None], earlier: list[Stage]) -> Stage:
+def _new_stage(
+    ins: Instruction, index: int, global_args: Mapping[str, str | None], earlier: list[Stage]
+) -> Stage:
     words = list(ins.values)
     if not words:
         raise ParseError("FROM requires the name of a base image", ins.line, ins.span.column)
@@ -177,7 +185,9 @@ def _new_stage(ins: Instruction, index: int, global_args: Mapping[str, str | Non
             raise ParseError(f"invalid stage name {words[2]!r}", ins.line, ins.span.column)
     elif len(words) != 1:
         raise ParseError(
-            "FROM takes an image and optionally 'AS name': " + " ".join(words), ins.line, ins.span.column
+            "FROM takes an image and optionally 'AS name': " + " ".join(words),
+            ins.line,
+            ins.span.column,
         )
     base = words[0]
     resolved_text, resolved = substitute(base, global_args)

@@ -6,7 +6,7 @@ from tests.dockerfile.rules.harness import run_rule
 @pytest.mark.parametrize(
     ("text", "line", "needle"),
     [
-        ("FROM python:3.12\nCMD [\"python\"]\n", 1, "python:3.12-slim"),
+        ('FROM python:3.12\nCMD ["python"]\n', 1, "python:3.12-slim"),
         ("FROM node:20-bookworm\n", 1, "node:20-bookworm-slim"),
         ("FROM debian:bookworm\n", 1, "debian:bookworm-slim"),
         ("ARG V=3.12\nFROM python:${V}\n", 2, "python:3.12-slim"),
@@ -38,7 +38,7 @@ def test_sl101_leaves_alone(text: str) -> None:
 
 
 def test_sl102_single_stage_go_build() -> None:
-    text = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"/app\"]\n"
+    text = 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD ["/app"]\n'
     [finding] = run_rule("SL102", text)
     assert finding.line == 1 and "distroless" in finding.message and "go build" in finding.message
 

@@ -35,7 +35,9 @@ def test_sl202_latest() -> None:
     [finding] = run_rule("SL202", "FROM python:latest\n")
     assert finding.column == 6 and "pin a version such as python:" in finding.message
     assert run_rule("SL202", "FROM python:latest@sha256:" + "b" * 64 + "\n") == []
-    assert lines_of("SL202", "FROM alpine:3.20\nCOPY --from=busybox:latest /bin/busybox /bin/\n") == [2]
+    assert lines_of(
+        "SL202", "FROM alpine:3.20\nCOPY --from=busybox:latest /bin/busybox /bin/\n"
+    ) == [2]
 
 
 def test_sl203_is_opt_in() -> None:

@@ -100,7 +100,9 @@ class Rule:
         end = first_line_end
         if end > start and ctx.doc.text[end - 1] == "\r":
             end -= 1
-        return self.at_offsets(ctx, start, end, message, estimated_bytes=estimated_bytes, severity=severity)
+        return self.at_offsets(
+            ctx, start, end, message, estimated_bytes=estimated_bytes, severity=severity
+        )
 
     def at_command(
         self,
@@ -114,7 +116,9 @@ class Rule:
     ) -> Finding:
         """A finding at a shell command (or one of its words) inside a RUN."""
         start, end = command.word_source(word) if word is not None else command.source_span()
-        return self.at_offsets(ctx, start, end, message, estimated_bytes=estimated_bytes, severity=severity)
+        return self.at_offsets(
+            ctx, start, end, message, estimated_bytes=estimated_bytes, severity=severity
+        )
 
 
 def load_rules() -> dict[str, type[Rule]]:

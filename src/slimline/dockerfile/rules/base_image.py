@@ -99,13 +99,17 @@ class SlimmerVariantAvailable(Rule):
             return
         best = same_libc[0]
         ins = stage.from_instruction
-        yield self.at_offsets(
-            ctx,
-            *_base_offsets(ctx, stage),
-            f"{ref} is the {info.variant.name} variant ({_mb(info.variant.uncompressed_bytes)}); "
-            f"{best.image} is the same release on the same C library ({_mb(best.variant.uncompressed_bytes)})",
-            estimated_bytes=best.saving_bytes,
-        ) if ins.values else self.at_instruction(ctx, ins, "slimmer variant available")
+        yield (
+            self.at_offsets(
+                ctx,
+                *_base_offsets(ctx, stage),
+                f"{ref} is the {info.variant.name} variant ({_mb(info.variant.uncompressed_bytes)}); "
+                f"{best.image} is the same release on the same C library ({_mb(best.variant.uncompressed_bytes)})",
+                estimated_bytes=best.saving_bytes,
+            )
+            if ins.values
+            else self.at_instruction(ctx, ins, "slimmer variant available")
+        )
 
 
 class ToolchainInFinalImage(Rule):
@@ -148,7 +152,9 @@ class ToolchainInFinalImage(Rule):
             return
         runtime = info.runtime
         saving = _saving(info, runtime)
-        hint = f"copy the result onto {runtime}" if runtime else "copy the result onto a runtime image"
+        hint = (
+            f"copy the result onto {runtime}" if runtime else "copy the result onto a runtime image"
+        )
         yield self.at_offsets(
             ctx,
             *_base_offsets(ctx, stage),

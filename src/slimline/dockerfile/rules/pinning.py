@@ -157,7 +157,9 @@ def _unpinned(op: PackageOp) -> list[Word]:
         return []  # npm install from package.json: the lock file pins
     if op.manager == "gem" and (op.has("-v") or op.has("--version")):
         return []
-    if op.manager == "pip" and (op.has("-r") or op.has("--requirement") or op.has("-c") or op.has("--constraint")):
+    if op.manager == "pip" and (
+        op.has("-r") or op.has("--requirement") or op.has("-c") or op.has("--constraint")
+    ):
         packages = op.packages
     else:
         packages = op.packages
@@ -199,7 +201,9 @@ class UnpinnedPackages(Rule):
             for op in run.ops:
                 words = _unpinned(op)
                 if words:
-                    names = ", ".join(w.text for w in words[:5]) + (" ..." if len(words) > 5 else "")
+                    names = ", ".join(w.text for w in words[:5]) + (
+                        " ..." if len(words) > 5 else ""
+                    )
                     yield self.at_command(
                         ctx,
                         op.command,
