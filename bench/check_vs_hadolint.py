@@ -39,9 +39,7 @@ def timed(cmd: list[str], repeat: int) -> float:
 
 def main() -> None:
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "corpus"
-    files = discover_files(directory) or sorted(
-        str(p) for p in directory.iterdir() if p.is_file() and p.suffix not in (".md", ".tsv")
-    )
+    files = discover_files(directory)
     if not files:
         sys.exit(f"no Dockerfiles in {directory}")
     slimline, hadolint = tool("slimline"), tool("hadolint")

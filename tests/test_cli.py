@@ -23,7 +23,9 @@ RUN apk add curl
 """
 
 
-def run(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "slimline.cli", *args],
         cwd=cwd,
@@ -67,12 +69,16 @@ def test_gitignore_and_exclude(tree: Path) -> None:
     (tree / ".gitignore").write_text("bad/api.Dockerfile\n")
     data = json.loads(run("check", "--no-config", "-f", "json", str(tree)).stdout)
     assert sorted(Path(f["path"]).name for f in data["files"]) == ["Dockerfile", "Dockerfile.prod"]
-    data = json.loads(run("check", "--no-config", "-f", "json", "--exclude", "bad/", str(tree)).stdout)
+    data = json.loads(
+        run("check", "--no-config", "-f", "json", "--exclude", "bad/", str(tree)).stdout
+    )
     assert [Path(f["path"]).name for f in data["files"]] == ["Dockerfile"]
 
 
 def test_stdin() -> None:
-    result = run("check", "--no-config", "--stdin-filename", "Dockerfile.x", "-", stdin=BAD.encode())
+    result = run(
+        "check", "--no-config", "--stdin-filename", "Dockerfile.x", "-", stdin=BAD.encode()
+    )
     assert result.returncode == 1
     assert "Dockerfile.x:2:" in result.stdout
 
@@ -88,21 +94,31 @@ def test_fail_on_and_severity(tmp_path: Path) -> None:
 def test_select_ignore_and_inline_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text(BAD)
-    data = json.loads(run("check", "--no-config", "-f", "json", "--ignore", "SL301", str(path)).stdout)
+    data = json.loads(
+        run("check", "--no-config", "-f", "json", "--ignore", "SL301", str(path)).stdout
+    )
     assert all(f["rule"] != "SL301" for f in data["findings"])
-    data = json.loads(run("check", "--no-config", "-f", "json", "--select", "package-cache", str(path)).stdout)
+    data = json.loads(
+        run("check", "--no-config", "-f", "json", "--select", "package-cache", str(path)).stdout
+    )
     assert {f["rule"] for f in data["findings"]} == {"SL301"}
     path.write_text("FROM alpine:3.20\n# hadolint ignore=DL3019\nRUN apk add curl\n")
-    data = json.loads(run("check", "--no-config", "-f", "json", "--select", "SL301", str(path)).stdout)
+    data = json.loads(
+        run("check", "--no-config", "-f", "json", "--select", "SL301", str(path)).stdout
+    )
     assert data["findings"] == []
     path.write_text("# slimline global ignore=SL301\nFROM alpine:3.20\nRUN apk add curl\n")
-    data = json.loads(run("check", "--no-config", "-f", "json", "--select", "SL301", str(path)).stdout)
+    data = json.loads(
+        run("check", "--no-config", "-f", "json", "--select", "SL301", str(path)).stdout
+    )
     assert data["findings"] == []
 
 
 def test_config_file(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(BAD)
-    (tmp_path / "pyproject.toml").write_text('[tool.slimline]\nignore = ["SL3"]\nfail-on = "error"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.slimline]\nignore = ["SL3"]\nfail-on = "error"\n'
+    )
     result = run("check", "-f", "json", "Dockerfile", cwd=tmp_path)
     assert all(not f["rule"].startswith("SL3") for f in json.loads(result.stdout)["findings"])
     (tmp_path / ".slimline.toml").write_text("bogus = 1\n")
@@ -123,7 +139,9 @@ def test_config_file(tmp_path: Path) -> None:
     ],
     ids=["empty", "binary", "utf8", "unknown", "heredoc", "json", "huge"],
 )
-def test_bad_input_one_line_exit_2_others_still_checked(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_input_one_line_exit_2_others_still_checked(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     (tmp_path / "Dockerfile.broken").write_bytes(content)
     (tmp_path / "Dockerfile").write_text(BAD)
     result = run("check", "--no-config", str(tmp_path))
@@ -154,7 +172,9 @@ def test_usage_errors_exit_2_without_traceback(args: list[str], tmp_path: Path) 
 def test_output_file_is_written_atomically(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(BAD)
     out = tmp_path / "report.sarif"
-    result = run("check", "--no-config", "-f", "sarif", "-o", str(out), str(tmp_path / "Dockerfile"))
+    result = run(
+        "check", "--no-config", "-f", "sarif", "-o", str(out), str(tmp_path / "Dockerfile")
+    )
     assert result.returncode == 1 and result.stdout == ""
     assert json.loads(out.read_text())["version"] == "2.1.0"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

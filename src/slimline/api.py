@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,11 +39,17 @@ def rules() -> dict[str, RuleInfo]:
 
 
 def _enabled_rules(config: Config) -> list[Rule]:
-    return [
+    return list(_rules_for(config.select, config.ignore))
+
+
+@lru_cache(maxsize=32)
+def _rules_for(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[Rule, ...]:
+    chooser = Config(select=select, ignore=ignore)
+    return tuple(
         cls()
         for rid, cls in _rules().items()
-        if config.enabled(rid, cls.practice, cls.default_enabled)
-    ]
+        if chooser.enabled(rid, cls.practice, cls.default_enabled)
+    )
 
 
 def check_bytes(data: bytes, path: str = "Dockerfile", config: Config | None = None) -> FileResult:
@@ -134,8 +139,6 @@ def check(
     jobs: int | None = None,
 ) -> CheckReport:
     """Check files and directories (discovered recursively); ``-`` reads ``stdin_data``."""
-    from slimline.discovery import discover_files
-
     config = config or Config()
     files: list[str] = []
     results_by_path: dict[str, FileResult] = {}
@@ -146,6 +149,8 @@ def check(
             results_by_path[STDIN] = check_bytes(stdin_data or b"", "<stdin>", config)
             continue
         if os.path.isdir(item):
+            from slimline.discovery import discover_files
+
             found = discover_files(Path(item), config.exclude)
             files += found
             order += found
@@ -171,5 +176,10 @@ def _run(files: list[str], config: Config, jobs: int | None) -> Iterable[FileRes
         return [check_file(p, config) for p in unique]
     chunk = max(50, len(unique) // (workers * 4))
     batches = [(unique[i : i + chunk], config) for i in range(0, len(unique), chunk)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: workers inherit the loaded rules instead of importing them again.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return [r for batch in pool.map(_check_many, batches) for r in batch]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -31,6 +30,8 @@ def _split(values: Sequence[str]) -> tuple[str, ...]:
 
 def write_atomic(path: str, text: str) -> None:
     """Write through a temporary file in the same directory, then rename over the target."""
+    import tempfile
+
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -300,12 +301,20 @@ def explain(rule_ids: tuple[str, ...]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="slimline", standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="slimline",
+            standalone_mode=False,
+        )
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
         sys.exit(EXIT_ERROR)
     except click.UsageError as exc:
-        hint = f" (see 'slimline {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'slimline --help')"
+        hint = (
+            f" (see 'slimline {exc.ctx.info_name} --help')"
+            if exc.ctx and exc.ctx.parent
+            else " (see 'slimline --help')"
+        )
         _fail(exc.format_message() + hint)
     except click.ClickException as exc:
         _fail(exc.format_message())

@@ -16,9 +16,19 @@ def op(text: str) -> PackageOp:
 @pytest.mark.parametrize(
     ("text", "manager", "action", "packages"),
     [
-        ("apt-get -y install --no-install-recommends curl ca-certificates", "apt", "install", ["curl", "ca-certificates"]),
+        (
+            "apt-get -y install --no-install-recommends curl ca-certificates",
+            "apt",
+            "install",
+            ["curl", "ca-certificates"],
+        ),
         ("apt-get -o Dpkg::Options::=--force-confdef install -y vim", "apt", "install", ["vim"]),
-        ("apk add --no-cache --virtual .build-deps gcc musl-dev", "apk", "install", ["gcc", "musl-dev"]),
+        (
+            "apk add --no-cache --virtual .build-deps gcc musl-dev",
+            "apk",
+            "install",
+            ["gcc", "musl-dev"],
+        ),
         ("pip3 install --no-cache-dir -r requirements.txt flask", "pip", "install", ["flask"]),
         ("python3 -m pip install -U pip", "pip", "install", ["pip"]),
         ("uv pip install --system httpx", "pip", "install", ["httpx"]),

@@ -85,3 +85,15 @@ def test_json_form_run() -> None:
 def test_garbage_never_raises() -> None:
     for text in ["((((", "'unterminated", 'a "b', "if then fi", "$(", "\x00", "é && ü"]:
         parse_script(text)
+
+
+def test_export_is_a_command_with_assignments() -> None:
+    cmds = commands("export NODE_TLS_REJECT_UNAUTHORIZED=0 PATH=/x:$PATH && readonly A=1; unset B")
+    assert [c.argv[0] for c in cmds] == ["export", "readonly", "unset"]
+    assert cmds[0].assignments[0] == ("NODE_TLS_REJECT_UNAUTHORIZED", "0")
+    assert cmds[0].argv[1] == "NODE_TLS_REJECT_UNAUTHORIZED=0"
+
+
+def test_su_c_is_parsed() -> None:
+    cmds = commands('su postgres -c "initdb -D /data && pg_ctl start"')
+    assert [c.name for c in cmds] == ["su", "initdb", "pg_ctl"]

@@ -55,7 +55,9 @@ def test_target_selects_the_final_stage() -> None:
         ("${B}", {"B": None}, ("${B}", False)),
     ],
 )
-def test_substitute(text: str, variables: dict[str, str | None], expected: tuple[str, bool]) -> None:
+def test_substitute(
+    text: str, variables: dict[str, str | None], expected: tuple[str, bool]
+) -> None:
     assert substitute(text, variables) == expected
 
 

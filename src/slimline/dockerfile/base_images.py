@@ -11,6 +11,7 @@ version goes still lets the variant be known; a variable anywhere else makes it 
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -127,7 +128,7 @@ class Classification:
 @dataclass(frozen=True)
 class _VariantSpec:
     variant: Variant
-    pattern: re.Pattern[str]
+    pattern: _LazyPattern
     tag: tuple[str, ...]
     slimmer: tuple[str, ...]
     toolchain: bool
@@ -255,17 +256,37 @@ def parse_image_ref(text: str) -> ImageRef:
 # --------------------------------------------------------------------------------------------
 
 
-def _expand(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
+class _LazyPattern:
+    """A tag pattern compiled on first use: start-up would otherwise compile all of them,
+    while one check needs the patterns of a family or two."""
+
+    __slots__ = ("_compiled", "source", "where")
+
+    def __init__(self, source: str, where: str) -> None:
+        self.source = source
+        self.where = where
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            try:
+                self._compiled = re.compile(self.source)
+            except re.error as exc:
+                raise ValueError(f"{self.where}: bad pattern: {exc}") from exc
+        return self._compiled
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled().fullmatch(text)
+
+
+def _expand(pattern: str, macros: Mapping[str, str], where: str) -> _LazyPattern:
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
         if key not in macros:
             raise ValueError(f"{where}: unknown macro {{{{{key}}}}}")
         return macros[key]
 
-    try:
-        return re.compile(_MACRO.sub(sub, pattern))
-    except re.error as exc:
-        raise ValueError(f"{where}: bad pattern: {exc}") from exc
+    return _LazyPattern(_MACRO.sub(sub, pattern), where)
 
 
 def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
@@ -388,11 +409,20 @@ def _build_catalog(data: Mapping[str, Any]) -> _Catalog:
     )
 
 
+def load_data(source: str = "toml") -> dict[str, Any]:
+    """The variants data: ``base_images.toml`` is the source of truth; ``base_images.json``
+    is the same data, generated from it (``scripts/gen-data``) because it loads in a
+    fraction of the time, which every ``slimline check`` pays. A test keeps them equal."""
+    data_dir = resources.files("slimline").joinpath("data")
+    if source == "json":
+        loaded: dict[str, Any] = json.loads(data_dir.joinpath("base_images.json").read_text(encoding="utf-8"))
+        return loaded
+    return tomllib.loads(data_dir.joinpath("base_images.toml").read_text(encoding="utf-8"))
+
+
 @cache
 def _catalog() -> _Catalog:
-    data_file = resources.files("slimline").joinpath("data").joinpath("base_images.toml")
-    text = data_file.read_text(encoding="utf-8")
-    return _build_catalog(tomllib.loads(text))
+    return _build_catalog(load_data("json"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def parse_mount(value: str) -> Mount:
     return Mount(options.get("type", "bind").lower(), target, options)
 
 
-@dataclass
+@dataclass(eq=False)
 class RunStep:
     """A RUN instruction with what it runs."""
 
@@ -90,6 +90,8 @@ class CheckContext:
         self.options: dict[str, object] = options or {}
         self.graph: StageGraph = build_stages(doc, target)
         self.runs: list[RunStep] = []
+        # Analyses that several rules share, computed by the first rule that needs them.
+        self.cache: dict[str, object] = {}
         self.stage_info: dict[int, StageInfo] = {}
         self.stage_of: dict[int, Stage] = {}  # id(instruction) -> stage
         for stage in self.graph.stages:
@@ -107,7 +109,8 @@ class CheckContext:
                 elif kw == "ARG":
                     for word in ins.values:
                         name, eq, value = word.partition("=")
-                        env.setdefault(name, _unquote(value) if eq else "")
+                        if eq:
+                            env.setdefault(name, _unquote(value))
                 elif kw == "USER" and ins.values:
                     user = ins.values[0]
                 elif kw == "SHELL" and ins.json and ins.values:
@@ -133,11 +136,23 @@ class CheckContext:
     def in_final_image(self, stage: Stage) -> bool:
         return stage in self.target_chain
 
+    @cached_property
+    def _run_by_instruction(self) -> dict[int, RunStep]:
+        return {id(r.instruction): r for r in self.runs}
+
+    def run_of(self, instruction: Instruction) -> RunStep | None:
+        """The RUN step of a RUN instruction."""
+        return self._run_by_instruction.get(id(instruction))
+
     def runs_in(self, stage: Stage) -> list[RunStep]:
         return [r for r in self.runs if r.stage is stage]
 
     def final_runs(self) -> list[RunStep]:
         """RUN steps whose layers are in the final image (the target and its FROM parents)."""
+        return self._final_runs
+
+    @cached_property
+    def _final_runs(self) -> list[RunStep]:
         chain = self.target_chain
         return [r for r in self.runs if r.stage in chain]
 
@@ -159,7 +174,8 @@ class CheckContext:
                 elif ins.keyword == "ARG":
                     for word in ins.values:
                         name, eq, value = word.partition("=")
-                        env.setdefault(name, _unquote(value) if eq else "")
+                        if eq:
+                            env.setdefault(name, _unquote(value))
         return env
 
 

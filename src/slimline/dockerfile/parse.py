@@ -369,7 +369,9 @@ class _Parser:
             if exc.message.startswith("unknown instruction") and index > 0:
                 previous = self.lines[index - 1][1].strip()
                 if previous and not previous.startswith("#"):
-                    exc.message += f" (does line {index} need a trailing {self.escape} to continue?)"
+                    exc.message += (
+                        f" (does line {index} need a trailing {self.escape} to continue?)"
+                    )
             raise
         self._attach(instruction, segments)
         if instruction.onbuild is not None:

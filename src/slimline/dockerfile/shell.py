@@ -131,6 +131,7 @@ class Script:
     text: str
     to_source: Callable[[int], int]  # script offset -> offset in the Dockerfile text
     commands: list[Command] = field(default_factory=list)
+    assignments: list[tuple[str, str]] = field(default_factory=list)  # bare ``NAME=value``
     errexit: bool = False  # ``set -e`` seen
     pipefail: bool = False
     parse_error: bool = False
@@ -184,8 +185,15 @@ class _Walker:
     def visit(self, node: TSNode, conditional: bool) -> list[Command]:
         """Visit a node; return the commands it produced (for pipelines)."""
         kind = node.type
-        if kind == "command":
+        if kind in ("command", "declaration_command", "unset_command"):
             return self.command(node, conditional, [])
+        if kind == "variable_assignment":
+            name = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            self.script.assignments.append(
+                (self.text(name) if name else "", self.word(value).text if value else "")
+            )
+            return self.substitutions(value, conditional) if value is not None else []
         if kind == "list":
             children = node.children
             out: list[Command] = []
@@ -299,14 +307,20 @@ class _Walker:
         assignments: list[tuple[str, str]] = []
         nested: list[Command] = []
         redirects = list(redirects)
+        declaration = node.type != "command"  # export/declare/readonly/local/unset
         for child in node.children:
             t = child.type
+            if declaration and not child.is_named and not words:
+                words.append(self.word(child))  # the keyword itself: "export"
+                continue
             if t == "variable_assignment":
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
                 assignments.append(
                     (self.text(name) if name else "", self.word(value).text if value else "")
                 )
+                if declaration:
+                    words.append(self.word(child))
                 if value is not None:
                     nested += self.substitutions(value, conditional)
             elif t == "command_name":
@@ -361,13 +375,15 @@ class _Walker:
     def _inline_script(self, cmd: Command) -> list[Command]:
         """``sh -c "..."``: parse the string as a script of its own."""
         words = cmd.unwrapped()
-        if not words or posixpath.basename(words[0].text) not in SHELLS:
+        if not words or posixpath.basename(words[0].text) not in SHELLS | {"su", "runuser"}:
             return []
         for i, w in enumerate(words[1:-1], start=1):
             if w.text.startswith("-") and not w.text.startswith("--") and "c" in w.text:
                 inner = words[i + 1]
                 base = inner.start + (1 if inner.raw[:1] in ("'", '"') else 0)
-                sub = parse_script(inner.text, _shifted(self.script.to_source, base), self.depth + 1)
+                sub = parse_script(
+                    inner.text, _shifted(self.script.to_source, base), self.depth + 1
+                )
                 for c in sub.commands:
                     c.conditional = c.conditional or cmd.conditional
                 # Inner commands keep their own script, which maps their offsets.

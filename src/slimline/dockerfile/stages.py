@@ -43,7 +43,7 @@ def substitute(text: str, variables: Mapping[str, str | None]) -> tuple[str, boo
     return _VAR.sub(repl, text), resolved
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Stage:
     index: int
     name: str | None  # lower-cased, as BuildKit compares names case-insensitively

@@ -8,7 +8,6 @@ what it catches, what it leaves alone and, for ``estimated_bytes``, how the numb
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 from collections.abc import Iterator
 from typing import ClassVar
@@ -43,6 +42,8 @@ class Rule:
     # Helpers to build findings at the right place.
     @classmethod
     def info(cls) -> RuleInfo:
+        import inspect
+
         doc = inspect.cleandoc(cls.__doc__ or "")
         summary = doc.split("\n", 1)[0].strip()
         return RuleInfo(

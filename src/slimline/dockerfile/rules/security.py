@@ -26,8 +26,7 @@ class _Pair:
 
     instruction: Instruction
     name: str
-    value: str  # quotes and escapes removed
-    has_value: bool  # ``ARG X`` has none; ``ARG X=`` has an empty one
+    value: str  # quotes and escapes removed; empty for ``ARG X``
     start: int  # offsets into instruction.args
     end: int
 
@@ -106,20 +105,15 @@ def _pairs(ins: Instruction, escape: str) -> list[_Pair]:
         # The legacy form: ``ENV NAME value with spaces``.
         name, start, _ = words[0]
         rest = args[words[1][1] :].strip() if len(words) > 1 else ""
-        return [
-            _Pair(
-                ins, name, _unquote(rest, escape), True, shift + start, shift + len(args.rstrip())
-            )
-        ]
+        return [_Pair(ins, name, _unquote(rest, escape), shift + start, shift + len(args.rstrip()))]
     out: list[_Pair] = []
     for raw, start, end in words:
-        name, eq, value = raw.partition("=")
+        name, _, value = raw.partition("=")
         out.append(
             _Pair(
                 ins,
                 _unquote(name, escape),
                 _unquote(value, escape),
-                bool(eq),
                 shift + start,
                 shift + end,
             )
@@ -347,13 +341,14 @@ _TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Hugging Face token", re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])")),
     ("an OpenAI key", re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}")),
     ("an Anthropic key", re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}")),
+    ("a Telegram bot token", re.compile(r"(?<![0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])")),
     ("a SendGrid key", re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")),
     (_JWT, re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}")),
 )  # fmt: skip
 # Every shape contains one of these: a cheap test before the regular expressions.
 _SHAPE_HINTS = (
     "PRIVATE KEY", "AKIA", "ASIA", "ABIA", "ACCA", "gh", "github_pat_", "glpat-", "xox",
-    "k_live_", "AIza", "npm_", "pypi-", "hf_", "sk-", "SG.", "eyJ",
+    "k_live_", "AIza", "npm_", "pypi-", "hf_", "sk-", "SG.", "eyJ", ":AA",
 )  # fmt: skip
 
 
@@ -365,8 +360,8 @@ def _token_shape(text: str, name: str = "") -> str | None:
         m = pattern.search(text)
         if m is None or "EXAMPLE" in m.group().upper():
             continue
-        if label == _JWT and name and _is_public_name(name):
-            continue  # e.g. Supabase's ANON_KEY, a JWT meant for browsers
+        if name and label != "a private key" and _is_public_name(name):
+            continue  # meant for browsers: NEXT_PUBLIC_..., Supabase's ANON_KEY
         return label
     return None
 
@@ -429,11 +424,13 @@ class SecretInEnv(Rule):
       AUTH, ENCRYPTION, MASTER, APP, CLIENT... (`DB_PASSWORD`, `NPM_TOKEN`,
       `AWS_SECRET_ACCESS_KEY`, `apiKey`, `SECRET_KEY_BASE`);
     - a value of any name with the shape of a well-known credential: AWS access key ids,
-      GitHub, GitLab, Slack, Stripe, npm, PyPI, Hugging Face, OpenAI, Anthropic, SendGrid
-      tokens, Google API keys, PEM private keys, JSON web tokens; a password inside a URL
+      GitHub, GitLab, Slack, Stripe, npm, PyPI, Hugging Face, OpenAI, Anthropic, SendGrid,
+      Telegram tokens, Google API keys, PEM private keys, JSON web tokens (unless the name
+      says the value is public: `NEXT_PUBLIC_*`, `*_ANON_KEY`); a password inside a URL
       (`postgres://app:s3cret@db/app`); in LABEL values, these shapes only;
     - in the stages of the final image, `ENV NPM_TOKEN=$NPM_TOKEN`: a build arg with a
-      secret name copied into the image's environment.
+      secret name copied into the image's environment (unless the ARG's default is a
+      placeholder such as `dummy-key-for-build`: a value for build steps that need one).
 
     Leaves alone: `GPG_KEY`, `GPG_KEYS`, `NGINX_GPGKEY` (public key fingerprints), names ending
     in a token that makes them about a secret (`*_KEY_ID`, `PASSWORD_FILE`, `TOKEN_URL`,
@@ -578,8 +575,9 @@ class SecretInRun(Rule):
     a long token as the user) in a URL (`git clone https://user:s3cret@host/repo`); a literal
     value for `--password`, `--token`, `--api-key`, `--access-token`, `--client-secret`,
     `--http-password` and the like; `-p <password>` of `docker login`, `sshpass` and similar;
-    `mysql -p<password>`; `curl -u user:password`; an npm auth token written literally
-    (`_authToken=...`, `npm config set //host/:_authToken ...`).
+    `mysql -p<password>`; `curl -u user:password`; `htpasswd -b file user <password>`; an
+    npm auth token written literally (`_authToken=...`,
+    `npm config set //host/:_authToken ...`).
 
     Leaves alone: values from variables (`--password "$DB_PASSWORD"`: an ARG of the final image
     leaks instead, see SL003), placeholders and well-known defaults (`-proot`, `admin:admin`),
@@ -646,6 +644,13 @@ class SecretInRun(Rule):
             and not _not_a_secret(text[2:])
         ):
             return self.at_command(ctx, command, msg, word=word)
+        if (
+            prog == "htpasswd"
+            and i == len(words) - 1
+            and any(re.fullmatch(r"-[a-zA-Z]*b[a-zA-Z]*", w.text) for w in words[1:i])
+            and _literal_secret_word(word)
+        ):
+            return self.at_command(ctx, command, msg, word=word)  # htpasswd -b file user password
         if prog == "curl" and text in ("-u", "--user", "-U", "--proxy-user") and nxt is not None:
             user, colon, password = nxt.text.partition(":")
             if colon and password != user and not nxt.dynamic and not _not_a_secret(password):
@@ -673,7 +678,7 @@ _PRIVATE_KEY_FILES = frozenset(
 _CREDENTIAL_FILES = frozenset(
     {".netrc", "_netrc", ".git-credentials", ".pgpass", ".pypirc", ".dockercfg", ".vault-token"}
 )
-# Whole directories of credentials (as a source: as a destination they may receive a config).
+# Whole directories of credentials (as a source; as a destination they may receive a config).
 _SECRET_DIRS = frozenset({".ssh", ".aws", ".gnupg", ".kube"})
 _DOTENV = frozenset({".env", ".env.local", ".env.production.local", ".env.development.local"})
 # ``*.key`` names of public repository keys rather than private keys.
@@ -699,7 +704,10 @@ def _secret_file_kind(path: str, source: bool) -> tuple[str, bool] | None:
         return "registry credentials (.docker/config.json)", True
     if parent == ".kube" and low == "config":
         return "a kubeconfig", True
-    if source and low in _SECRET_DIRS:
+    if not source:
+        # Past the certain kinds, a destination name says little: ``COPY .env.example .env``.
+        return None
+    if low in _SECRET_DIRS:
         return f"the {base} directory", True
     if low in _DOTENV:
         return f"{base}, which usually holds secrets", False
@@ -718,19 +726,20 @@ class SecretFileCopied(Rule):
     `RUN --mount=type=secret` for tokens and config files; give runtime secrets to the
     container when it starts.
 
-    Catches (error): sources or destinations named `id_rsa`, `id_dsa`, `id_ecdsa`,
+    Catches (error): a source or destination named `id_rsa`, `id_dsa`, `id_ecdsa`,
     `id_ed25519`, `.netrc`, `.git-credentials`, `.pgpass`, `.pypirc`, `.dockercfg`,
-    `.vault-token`, `.aws/credentials`, `.docker/config.json`, `.kube/config`; whole `.ssh`,
-    `.aws`, `.gnupg` and `.kube` directories as sources. Warning, since they may hold test
-    data: `.env` and `.env.local` files, `*.p12`/`*.pfx` key stores, `*.key` files. In a build
-    stage whose layers do not reach the final image each is one step lower (the secret stays
-    in the build cache, not in the pushed image).
+    `.vault-token`, `.aws/credentials`, `.docker/config.json` or `.kube/config`; a whole
+    `.ssh`, `.aws`, `.gnupg` or `.kube` directory as a source. Warning, since they may hold
+    test data: `.env` and `.env.local` files, `*.p12`/`*.pfx` key stores and `*.key` files,
+    as sources. In a build stage whose layers do not reach the final image each is one step
+    lower (the secret stays in the build cache, not in the pushed image).
 
     Leaves alone: public keys (`id_rsa.pub`, `authorized_keys`, `known_hosts`), repository
     signing keys (`*.gpg.key`, `Release.key`, `nodesource.key`), `.env.example`,
     `.env.production` (meant for public settings), `.npmrc` (usually registry settings only),
-    `.htpasswd` (password hashes a web server is meant to read), a `.ssh` destination
-    directory (it may receive only `known_hosts` or `config`).
+    `.htpasswd` (password hashes a web server is meant to read); directories and `.env` or
+    key file names as destinations, which only say where the source goes
+    (`COPY .env.example .env`, `COPY ssh_config /root/.ssh/`).
     """
 
     id = "SL005"
@@ -773,7 +782,8 @@ class SecretFileCopied(Rule):
 # ADD
 
 _URL = re.compile(r"(?i)^(?:https?|ftp)://")
-_GIT_URL = re.compile(r"(?i)^(?:git@|git://|ssh://)|\.git(?:$|[#?/])")
+_GIT_SCHEME = re.compile(r"(?i)^(?:git@|git://|ssh://)")
+_GIT_SUFFIX = re.compile(r"(?i)\.git(?:$|[#?/])")
 _COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 # Names of archives that ADD unpacks (by content, in fact: these are the likely ones).
 _ARCHIVE = re.compile(r"(?i)\.(?:tar|tgz|tbz2?|txz|tzst|tlz|taz|gz|bz2|xz|zst|lz|lzma|z)$|\.tar\.")
@@ -784,7 +794,10 @@ _VERIFY_PROGRAMS = frozenset(
 
 
 def _is_git_source(src: str) -> bool:
-    return _GIT_URL.search(src) is not None
+    """``git@host:o/r.git``, ``git://...``, ``https://host/o/r.git#ref`` (not a local ``.git``)."""
+    if _GIT_SCHEME.match(src):
+        return True
+    return _URL.match(src) is not None and _GIT_SUFFIX.search(src) is not None
 
 
 def _git_pinned(src: str) -> bool:
@@ -866,8 +879,11 @@ class AddUrlWithoutChecksum(Rule):
                 for c in commands
             ):
                 continue
-            if any(n in w.text for c in commands for w in c.words for n in names):
-                return True
+            for c in commands:
+                for w in c.words:
+                    for token in w.text.split():
+                        if any(token == n or token.endswith("/" + n) for n in names):
+                            return True
         return False
 
 
@@ -919,21 +935,8 @@ class AddInsteadOfCopy(Rule):
 _FETCHERS = frozenset({"curl", "wget", "fetch"})
 _INTERPRETERS = SHELLS | {"python", "perl", "ruby", "node", "php", "pwsh"}
 _PASSTHROUGH = frozenset(
-    {
-        "tee",
-        "cat",
-        "gunzip",
-        "zcat",
-        "gzip",
-        "bzcat",
-        "xzcat",
-        "xz",
-        "bzip2",
-        "dos2unix",
-        "tr",
-        "sed",
-    }
-)
+    {"tee", "cat", "gunzip", "zcat", "gzip", "bzcat", "xzcat", "xz", "bzip2", "dos2unix", "tr", "sed"}
+)  # fmt: skip
 # Per interpreter: options that run code given on the command line, options taking a value.
 _INLINE_CODE = {
     "python": ("-c", "-m"),
@@ -1020,9 +1023,8 @@ def _fetches_to_stdout(prog: str, words: list[Word]) -> bool:
                     if ch in _CURL_VALUE_LETTERS:
                         break
         else:
-            if t in ("-O", "--output-document", "-o"):
-                if t != "-o":
-                    return nxt in to_stdout
+            if t in ("-O", "--output-document") or (prog == "fetch" and t == "-o"):
+                return nxt in to_stdout
             elif t.startswith("--output-document="):
                 return t.split("=", 1)[1] in to_stdout
             elif t.startswith("-") and not t.startswith("--") and "O" in t[1:]:
@@ -1408,7 +1410,7 @@ class SignatureCheckDisabled(Rule):
         if not words:
             return None
         manager = op.manager if op is not None else ""
-        local = op is not None and (_all_local(op.packages) or op.action == "localinstall")
+        local = op is not None and _all_local(op.packages)
         for i, word in enumerate(words[1:], start=1):
             t = word.text
             low = t.lower()
@@ -1613,9 +1615,12 @@ class WorldWritable(Rule):
     def _check_run(self, ctx: CheckContext, run: RunStep) -> Iterator[Finding]:
         for command in run.commands:
             prog, words = _argv(command)
+            found_paths: list[str] = []
             if prog == "find":
-                # ``find ... -exec chmod 777 {} +``
+                # ``find /app -type d -exec chmod 777 {} +``
                 for i, w in enumerate(words):
+                    if i > 0 and not found_paths and w.text.startswith(("-", "(", "!")):
+                        found_paths = [x.text for x in words[1:i]]
                     if (
                         w.text in ("-exec", "-execdir")
                         and i + 1 < len(words)
@@ -1632,7 +1637,7 @@ class WorldWritable(Rule):
                 continue
             if mode_word is None or mode_word.dynamic or not _world_writable(mode):
                 continue
-            targets = [t for t in targets if t not in ("{}", "+", ";", "\\;")]
+            targets = [t for t in targets if t not in ("{}", "+", ";", "\\;")] or found_paths
             if targets and all(t.startswith("/dev/") for t in targets):
                 continue
             what = (
@@ -1691,7 +1696,11 @@ _RH_LANGUAGE = re.compile(
     r"registry\.(?:access\.)?redhat\.(?:com|io)/(?:ubi\d+|rhel\d+)/"
     r"(?:python|nodejs|php|ruby|perl|openjdk|go-toolset|dotnet|nginx|httpd)-"
 )
-# Servers whose master process is root but whose workers serve requests unprivileged.
+# Server programs whose master process is root but whose workers serve requests unprivileged.
+_PRIVSEP_PROGRAM = re.compile(
+    r"nginx|openresty|php-fpm[\d.]*|httpd|httpd-foreground|apache2|apache2-foreground|apache2?ctl"
+)
+# Images of such servers.
 _PRIVSEP_SERVERS = frozenset(
     {"nginx", "httpd", "wordpress", "drupal", "joomla", "nextcloud", "matomo", "mediawiki",
      "owncloud", "friendica", "yourls", "phpmyadmin", "phpmyadmin/phpmyadmin"}
@@ -1773,9 +1782,12 @@ class RootUser(Rule):
     FROM) being `root`, `0`, `root:<group>` or `0:<gid>`, also through an ARG/ENV default
     (reported at that USER); a final image with no USER at all (reported at the final FROM).
     As info: `FROM scratch` with no USER (a lone static binary has little to abuse, but it
-    still runs as UID 0), and servers that keep a root master process but serve requests
-    from unprivileged workers (nginx, httpd, php-apache/fpm, wordpress...), with the
-    unprivileged variant to use.
+    still runs as UID 0); servers that keep a root master process but serve requests from
+    unprivileged workers (nginx, httpd, php-fpm, php-apache, wordpress..., known by their
+    image or by the program the image runs), with the unprivileged variant to use; and what
+    looks like a base or tool image, with no program of its own to run (no CMD/ENTRYPOINT,
+    or only a bare shell or interpreter such as `CMD ["python3"]`): images built FROM it
+    need root to install things, but whatever runs from it as it is runs as root.
 
     Leaves alone: base images that already run as a non-root user (distroless `:nonroot`,
     Chainguard, Bitnami, .NET chiseled, Red Hat language images, Jenkins, Grafana,
@@ -1843,25 +1855,33 @@ class RootUser(Rule):
             ins.keyword == "ENTRYPOINT" for stage in chain for ins in stage.instructions
         ):
             return
-        if not self._runs_a_program(chain):
-            yield self.at_instruction(
-                ctx,
-                target_from,
-                "no USER and no CMD/ENTRYPOINT of its own: fine for a base or tool image, but "
-                f"whatever runs from it runs as root; {_user_advice(repo)}",
-                severity=Severity.INFO,
-            )
-            return
-        if _privsep_server(repo, tag):
+        program = self._program(chain)
+        server = (
+            repo
+            if _privsep_server(repo, tag)
+            else program
+            if _PRIVSEP_PROGRAM.fullmatch(program)
+            else ""
+        )
+        if server:
             hint = (
                 "use nginxinc/nginx-unprivileged"
-                if repo == "nginx"
+                if "nginx" in server
                 else "run it as its service user with `USER` and a port above 1024"
             )
             yield self.at_instruction(
                 ctx,
                 target_from,
-                f"no USER: the {repo} master process runs as root (its workers do not); {hint}",
+                f"no USER: the {server} master process runs as root (its workers do not); {hint}",
+                severity=Severity.INFO,
+            )
+            return
+        if not program or program in _SHELLS_AS_CMD or _INTERPRETER_CMD.fullmatch(program):
+            yield self.at_instruction(
+                ctx,
+                target_from,
+                "no USER in what looks like a base or tool image (no program of its own to "
+                f"run): whatever runs from it runs as root; {_user_advice(repo)}",
                 severity=Severity.INFO,
             )
             return
@@ -1873,9 +1893,12 @@ class RootUser(Rule):
         )
 
     @staticmethod
-    def _runs_a_program(chain: list[Stage]) -> bool:
-        """Whether the image runs a program of its own: an ENTRYPOINT, or a CMD other than a
-        bare shell or interpreter (``CMD ["python3"]`` is the mark of a base image)."""
+    def _program(chain: list[Stage]) -> str:
+        """The base name of the program the image runs: its ENTRYPOINT's, or its CMD's when
+        there is no ENTRYPOINT or it is a wrapper script (``docker-entrypoint.sh``); "script"
+        for an interpreter running something (``ENTRYPOINT ["python"]``, ``CMD python app.py``);
+        empty for none. A bare shell or interpreter as the CMD (``CMD ["python3"]``) keeps its
+        name: the mark of a base image."""
         entrypoint: Instruction | None = None
         cmd: Instruction | None = None
         for stage in chain:
@@ -1884,15 +1907,23 @@ class RootUser(Rule):
                     entrypoint, cmd = ins, None  # ENTRYPOINT resets an inherited CMD
                 elif ins.keyword == "CMD":
                     cmd = ins
-        if entrypoint is not None and "entrypoint" not in entrypoint.args.lower():
-            return True
-        if cmd is None or not cmd.values:
-            return entrypoint is not None
-        words = list(cmd.values) if cmd.json else cmd.values[0].split()
-        if len(words) != 1:
-            return True
-        program = posixpath.basename(words[0]).lower()
-        return program not in _SHELLS_AS_CMD and not _INTERPRETER_CMD.fullmatch(program)
+        wrapper = ""
+        for item in (entrypoint, cmd):
+            if item is None or not item.values:
+                continue
+            words = [w for w in (list(item.values) if item.json else item.values[0].split()) if w]
+            if not words:
+                continue
+            name = posixpath.basename(words[0]).lower()
+            if item is entrypoint and ("entrypoint" in name or name in ("tini", "dumb-init")):
+                wrapper = name
+                continue
+            if (item is entrypoint or len(words) > 1) and (
+                name in _SHELLS_AS_CMD or _INTERPRETER_CMD.fullmatch(name)
+            ):
+                return "script"  # ``python app.py``, ``sh -c ...``: a program of its own
+            return name
+        return wrapper
 
     @staticmethod
     def _drops_privileges(chain: list[Stage]) -> bool:
