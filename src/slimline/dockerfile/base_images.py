@@ -415,7 +415,9 @@ def load_data(source: str = "toml") -> dict[str, Any]:
     fraction of the time, which every ``slimline check`` pays. A test keeps them equal."""
     data_dir = resources.files("slimline").joinpath("data")
     if source == "json":
-        loaded: dict[str, Any] = json.loads(data_dir.joinpath("base_images.json").read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = json.loads(
+            data_dir.joinpath("base_images.json").read_text(encoding="utf-8")
+        )
         return loaded
     return tomllib.loads(data_dir.joinpath("base_images.toml").read_text(encoding="utf-8"))
 

@@ -110,7 +110,7 @@ CATCHES: list[tuple[str, str, list[int], str]] = [
     (
         "SL306",
         "FROM python:3.12\nENV PIP_NO_CACHE_DIR=\nRUN pip3 install flask\n",
-        [2 + 1],
+        [3],
         "pip3 install",
     ),
     ("SL306", "FROM python:3.12\nRUN pip install flask; PIP_NO_CACHE_DIR=1\n", [2], "pip install"),

@@ -1011,8 +1011,9 @@ class ComposerCacheLeft(Rule):
     in the final image without `--no-cache`, with no `composer clear-cache` (`clearcache`,
     `cc`) or removal of the cache directory later in the same RUN.
 
-    Leaves alone: COMPOSER_CACHE_DIR=/dev/null; the cache directory in a cache or tmpfs
-    mount; build stages (the usual `composer install` in a stage whose vendor/ is copied).
+    Leaves alone: COMPOSER_CACHE_DIR=/dev/null (what `--no-cache` sets); the cache directory
+    in a cache or tmpfs mount; build stages (the usual `composer install` in a stage whose
+    vendor/ is copied). `php composer.phar install` is not recognised as Composer.
 
     estimated_bytes: none: it depends on the dependencies.
     """
