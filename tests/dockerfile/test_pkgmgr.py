@@ -58,3 +58,18 @@ def test_options() -> None:
 def test_not_a_package_manager() -> None:
     [cmd] = parse_script("echo apt-get install curl").commands
     assert package_op(cmd) is None
+
+
+def test_add_is_an_install_only_where_it_is_one() -> None:
+    assert op("apk add curl").action == "install"
+    assert op("yarn add left-pad").action == "install"
+    assert op("apt add curl").action == "add"
+
+
+def test_value_does_not_swallow_the_next_option() -> None:
+    assert op("yarn install --production --frozen-lockfile").value("--production") is None
+
+
+def test_composer_through_php() -> None:
+    result = op("php composer.phar install --no-dev")
+    assert (result.manager, result.action) == ("composer", "install") and result.has("--no-dev")

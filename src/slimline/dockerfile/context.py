@@ -160,23 +160,30 @@ class CheckContext:
         return self.stage_info[stage.index].env
 
     def env_before(self, instruction: Instruction) -> dict[str, str]:
-        """ENV/ARG values in effect when ``instruction`` runs."""
-        stage = self.stage_of[id(instruction)]
-        chain = self.graph.image_chain(stage)
-        env: dict[str, str] = {}
-        for s in chain:
-            for ins in s.instructions:
-                if ins is instruction:
-                    return env
+        """ENV/ARG values in effect when ``instruction`` runs (do not modify the result)."""
+        return self._env_before.get(id(instruction), {})
+
+    @cached_property
+    def _env_before(self) -> dict[int, dict[str, str]]:
+        """One walk over every stage chain, remembering the environment at each instruction."""
+        out: dict[int, dict[str, str]] = {}
+        at_end: dict[int, dict[str, str]] = {}
+        for stage in self.graph.stages:
+            env = dict(at_end.get(stage.parent.index, {})) if stage.parent else {}
+            for ins in stage.instructions:
+                out[id(ins)] = env
                 if ins.keyword == "ENV" and len(ins.values) % 2 == 0:
+                    env = dict(env)
                     for k, v in zip(ins.values[::2], ins.values[1::2], strict=True):
                         env[k] = _unquote(v)
                 elif ins.keyword == "ARG":
+                    env = dict(env)
                     for word in ins.values:
                         name, eq, value = word.partition("=")
-                        if eq:
+                        if eq:  # without a default the value comes from --build-arg: unknown
                             env.setdefault(name, _unquote(value))
-        return env
+            at_end[stage.index] = env
+        return out
 
 
 def _unquote(value: str) -> str:

@@ -49,8 +49,10 @@ _TOOLS = {
     "cargo": "cargo",
 }  # fmt: skip
 
+# "add" installs only for these; for apt it is not a command at all.
+_ADD_INSTALLS = frozenset({"apk", "npm", "yarn", "pnpm", "pip", "composer"})
 _ACTION_ALIASES = {
-    "i": "install", "in": "install", "add": "install", "isntall": "install",
+    "i": "install", "in": "install", "isntall": "install",
     "rm": "remove", "del": "remove", "uninstall": "remove", "erase": "remove", "purge": "remove",
     "up": "update", "ref": "refresh", "cc": "clean", "clean-deps": "clean",
     "ci": "ci", "dist-upgrade": "dist-upgrade", "full-upgrade": "dist-upgrade", "dup": "dist-upgrade",
@@ -92,7 +94,7 @@ class PackageOp:
         for i, opt in enumerate(self.options):
             if opt.startswith(name + "="):
                 return opt[len(name) + 1 :]
-            if opt == name and i + 1 < len(self.options):
+            if opt == name and i + 1 < len(self.options) and not self.options[i + 1].startswith("-"):
                 return self.options[i + 1]
         return None
 
@@ -101,7 +103,7 @@ class PackageOp:
         for i, opt in enumerate(self.options):
             if opt.startswith(name + "="):
                 out.append(opt[len(name) + 1 :])
-            elif opt == name and i + 1 < len(self.options):
+            elif opt == name and i + 1 < len(self.options) and not self.options[i + 1].startswith("-"):
                 out.append(self.options[i + 1])
         return out
 
@@ -129,6 +131,8 @@ def package_op(command: Command) -> PackageOp | None:
             manager, tool, rest = "pip", "uv pip", rest[1:]
         elif prog in ("pipx", "poetry", "pipenv"):
             manager = "pip"
+        elif prog.startswith("php") and rest and posixpath.basename(rest[0].text) in ("composer", "composer.phar"):
+            manager, tool, rest = "composer", f"{prog} {rest[0].text}", rest[1:]
         else:
             return None
     value_opts = _VALUE_OPTIONS.get(manager, frozenset())
@@ -155,7 +159,7 @@ def package_op(command: Command) -> PackageOp | None:
     action = _ACTION_ALIASES.get(raw_action, raw_action)
     if manager == "npm" and raw_action == "ci":
         action = "ci"
-    if manager == "apk" and raw_action == "add":
+    if raw_action == "add" and manager in _ADD_INSTALLS:
         action = "install"
     packages = positional[1:]
     subaction = ""

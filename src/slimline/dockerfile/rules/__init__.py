@@ -26,7 +26,7 @@ class Rule:
     practice: ClassVar[Practice]
     severity: ClassVar[Severity] = Severity.WARNING
     refs: ClassVar[tuple[str, ...]] = ()  # hadolint / dockle / trivy equivalents
-    fixable: ClassVar[bool] = False
+    fixable: ClassVar[bool] = False  # a safe mechanical rewrite of the Dockerfile removes it
     default_enabled: ClassVar[bool] = True  # opt-in rules set this to False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
