@@ -17,6 +17,14 @@ from slimline.results import CheckReport, FileResult
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
 STDIN = "-"
+_WARM_UP = b"""FROM python:3.12 AS build
+RUN apt-get update && apt-get install -y gcc && pip install flask
+FROM debian:bookworm
+COPY --from=build /x /x
+RUN apk add curl && npm ci && curl -fsSL https://example.com | sh
+USER 1000
+CMD ["/x"]
+"""
 
 
 @lru_cache(maxsize=1)
@@ -171,13 +179,17 @@ def check(
 def _run(files: list[str], config: Config, jobs: int | None) -> Iterable[FileResult]:
     unique = list(dict.fromkeys(files))
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    # Processes only pay off for large batches: start-up costs about as much as 200 files.
-    if workers <= 1 or len(unique) < 400:
+    # Forked workers start in a few milliseconds; below a few dozen files they do not pay off.
+    if workers <= 1 or len(unique) < 64:
         return [check_file(p, config) for p in unique]
     chunk = max(50, len(unique) // (workers * 4))
     batches = [(unique[i : i + chunk], config) for i in range(0, len(unique), chunk)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    # Load what checks load lazily (the shell grammar, the variants data...) before forking,
+    # so that each worker does not load it again.
+    check_bytes(_WARM_UP, "warm-up", config)
 
     # fork: workers inherit the loaded rules instead of importing them again.
     context = multiprocessing.get_context("fork")

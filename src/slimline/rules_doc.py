@@ -32,7 +32,9 @@ def rules_markdown(rules: dict[str, RuleInfo]) -> str:
     for info in ordered:
         name = info.name + ("" if info.default_enabled else " (opt-in)")
         refs = ", ".join(info.refs) or "-"
-        lines.append(f"| [{info.id}](#{info.id.lower()}) | {name} | {info.practice.value} | {info.severity.value} | {refs} |")
+        lines.append(
+            f"| [{info.id}](#{info.id.lower()}) | {name} | {info.practice.value} | {info.severity.value} | {refs} |"
+        )
     for practice in Practice:
         members = [r for r in ordered if r.practice is practice]
         if not members:

@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -208,6 +208,7 @@ def _mask_variables(text: str) -> str:
     return "".join(chars)
 
 
+@lru_cache(maxsize=1024)
 def parse_image_ref(text: str) -> ImageRef:
     """Split ``[registry/]repository[:tag][@digest]`` as the engine does.
 
@@ -594,6 +595,7 @@ def _runtime(spec: _VariantSpec, values: Mapping[str, str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def classify(ref: ImageRef) -> Classification | None:
     """Family, variant and smaller options for ``ref``; ``None`` when either is unknown.
 

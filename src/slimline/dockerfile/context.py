@@ -9,7 +9,7 @@ from functools import cached_property
 
 from slimline.dockerfile.parse import Dockerfile, Instruction, parse_words
 from slimline.dockerfile.pkgmgr import PackageOp, package_op
-from slimline.dockerfile.shell import SHELLS, Command, Script, instruction_scripts
+from slimline.dockerfile.shell import SHELLS, Command, Script, basename, instruction_scripts
 from slimline.dockerfile.stages import Stage, StageGraph, build_stages
 
 
@@ -114,7 +114,7 @@ class CheckContext:
                 elif kw == "USER" and ins.values:
                     user = ins.values[0]
                 elif kw == "SHELL" and ins.json and ins.values:
-                    posix = posixpath.basename(ins.values[0].replace("\\", "/")).lower() in SHELLS
+                    posix = basename(ins.values[0].replace("\\", "/")).lower() in SHELLS
                 elif kw == "RUN":
                     step = RunStep(ins, stage, len(self.runs), posix)
                     step.mounts = [parse_mount(v) for v in ins.flag_values("mount")]

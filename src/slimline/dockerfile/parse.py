@@ -238,9 +238,15 @@ class _Parser:
         self.path = path
         self.lines: list[tuple[int, str]] = []  # (offset, raw line including its "\n")
         offset = 0
-        for m in re.finditer(r"[^\n]*\n|[^\n]+\Z", text):
-            self.lines.append((offset, m.group()))
-            offset = m.end()
+        pieces = text.split("\n")
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if i < last:
+                piece += "\n"
+            elif not piece:
+                break
+            self.lines.append((offset, piece))
+            offset += len(piece)
         self.line_starts = [o for o, _ in self.lines] or [0]
         self.escape = "\\"
         self.continuation = _CONTINUATION["\\"]
@@ -280,11 +286,12 @@ class _Parser:
             return token, True
         return token[: m.start()] + (m.group(1) or ""), False
 
-    def _add_node(self, kind: str, first: int, last: int, item: object) -> None:
+    def _add_node(
+        self, kind: str, first: int, last: int, item: Instruction | Comment | Directive | None
+    ) -> None:
         start = self.lines[first][0]
         end_offset, end_raw = self.lines[last]
         raw = self.text[start : end_offset + len(end_raw)]
-        assert item is None or isinstance(item, Instruction | Comment | Directive)
         self.doc.nodes.append(Node(kind, raw, start, item))
 
     def run(self) -> Dockerfile:

@@ -8,11 +8,10 @@ package names.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 
-from slimline.dockerfile.shell import Command, Word
+from slimline.dockerfile.shell import Command, Word, basename
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?$")
 _PIP = re.compile(r"pip(\d+(\.\d+)?)?$")
@@ -94,7 +93,11 @@ class PackageOp:
         for i, opt in enumerate(self.options):
             if opt.startswith(name + "="):
                 return opt[len(name) + 1 :]
-            if opt == name and i + 1 < len(self.options) and not self.options[i + 1].startswith("-"):
+            if (
+                opt == name
+                and i + 1 < len(self.options)
+                and not self.options[i + 1].startswith("-")
+            ):
                 return self.options[i + 1]
         return None
 
@@ -103,7 +106,11 @@ class PackageOp:
         for i, opt in enumerate(self.options):
             if opt.startswith(name + "="):
                 out.append(opt[len(name) + 1 :])
-            elif opt == name and i + 1 < len(self.options) and not self.options[i + 1].startswith("-"):
+            elif (
+                opt == name
+                and i + 1 < len(self.options)
+                and not self.options[i + 1].startswith("-")
+            ):
                 out.append(self.options[i + 1])
         return out
 
@@ -113,7 +120,7 @@ def package_op(command: Command) -> PackageOp | None:
     words = command.unwrapped()
     if not words:
         return None
-    prog = posixpath.basename(words[0].text)
+    prog = basename(words[0].text)
     rest = words[1:]
     tool = prog
     manager = _TOOLS.get(prog)
@@ -131,7 +138,11 @@ def package_op(command: Command) -> PackageOp | None:
             manager, tool, rest = "pip", "uv pip", rest[1:]
         elif prog in ("pipx", "poetry", "pipenv"):
             manager = "pip"
-        elif prog.startswith("php") and rest and posixpath.basename(rest[0].text) in ("composer", "composer.phar"):
+        elif (
+            prog.startswith("php")
+            and rest
+            and basename(rest[0].text) in ("composer", "composer.phar")
+        ):
             manager, tool, rest = "composer", f"{prog} {rest[0].text}", rest[1:]
         else:
             return None

@@ -3,7 +3,6 @@ tools left over from the build, an SSH server, setuid files; and the distroless 
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from slimline.dockerfile.rules.data_storage import (
     resolve,
     run_of,
 )
-from slimline.dockerfile.shell import Command, Word
+from slimline.dockerfile.shell import Command, Word, basename
 from slimline.findings import Finding, Practice, Severity
 
 # Installed sizes on debian:bookworm-slim, from the Installed-Size fields (KiB) of the
@@ -499,10 +498,10 @@ class DistrolessOpportunity(Rule):
                     continue
                 for src in ins.values[:-1]:
                     if dest.endswith("/") or len(ins.values) > 2:
-                        copied[resolve(dest_path, posixpath.basename(src.rstrip("/")))] = ins
+                        copied[resolve(dest_path, basename(src.rstrip("/")))] = ins
                     else:
                         copied[dest_path] = ins
-                        copied[resolve(dest_path, posixpath.basename(src.rstrip("/")))] = ins
+                        copied[resolve(dest_path, basename(src.rstrip("/")))] = ins
             elif kw == "ONBUILD":
                 return
         start = entry or cmd
@@ -510,11 +509,7 @@ class DistrolessOpportunity(Rule):
             return
         place = next(p for p in places if p.instruction is start)
         program = start.values[0]
-        if (
-            "$" in program
-            or _SCRIPT_SUFFIX.search(program)
-            or posixpath.basename(program) in _INTERPRETERS
-        ):
+        if "$" in program or _SCRIPT_SUFFIX.search(program) or basename(program) in _INTERPRETERS:
             return
         source = copied.get(resolve(place.workdir, program) or "?")
         if source is None:

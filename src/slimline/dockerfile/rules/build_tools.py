@@ -11,7 +11,7 @@ from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.pkgmgr import PackageOp
 from slimline.dockerfile.rules import Rule
-from slimline.dockerfile.shell import Command, Word
+from slimline.dockerfile.shell import Command, Word, basename
 from slimline.findings import Finding, Practice, Severity
 
 # Managers that install distribution packages (the ones whose packages are named below).
@@ -342,7 +342,7 @@ def _interactive(ins: Instruction) -> bool:
     words = list(ins.values) if ins.json else ins.args.split()
     return (
         bool(words)
-        and posixpath.basename(words[0]) in _INTERACTIVE
+        and basename(words[0]) in _INTERACTIVE
         and all(w.startswith("-") for w in words[1:])
     )
 
@@ -356,7 +356,7 @@ def _copies_context(ins: Instruction) -> bool:
     if not sources or not ins.values:
         return False
     dest = ins.values[-1].rstrip("/")
-    return posixpath.basename(dest) != "bin" and posixpath.dirname(dest).rstrip("/") not in (
+    return basename(dest) != "bin" and posixpath.dirname(dest).rstrip("/") not in (
         "/usr/local/bin",
         "/usr/bin",
         "/bin",
@@ -370,7 +370,7 @@ def entrypoint_programs(ctx: CheckContext) -> set[str]:
         for ins in stage.instructions:
             if ins.keyword in ("CMD", "ENTRYPOINT"):
                 words = list(ins.values) if ins.json else ins.args.split()
-                out.update(posixpath.basename(w) for w in words)
+                out.update(basename(w) for w in words)
     return out
 
 

@@ -19,7 +19,7 @@ from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.pkgmgr import PackageOp
 from slimline.dockerfile.rules import Rule
-from slimline.dockerfile.shell import Command, Word, instruction_scripts, parse_script
+from slimline.dockerfile.shell import Command, Word, basename, instruction_scripts, parse_script
 from slimline.dockerfile.stages import substitute
 from slimline.findings import Finding, Practice, Severity
 
@@ -790,7 +790,7 @@ class UploadsDirWithoutVolume(Rule):
                     if not text or "{" in text or "*" in text:
                         continue
                     path = resolve(cwd, text)
-                    if posixpath.basename(path) not in _UPLOAD_NAMES or path in seen:
+                    if basename(path) not in _UPLOAD_NAMES or path in seen:
                         continue
                     if path == "/media" or (path + "/").startswith(_NOT_APP_DIRS):
                         continue
@@ -835,7 +835,7 @@ def _starts_database(c: Command) -> bool:
     words = c.unwrapped()
     if not words:
         return False
-    prog = posixpath.basename(words[0].text)
+    prog = basename(words[0].text)
     args = [w.text for w in words[1:]]
     if prog in ("service", "rc-service", "invoke-rc.d") and len(args) >= 2:
         return bool(_SERVICE_NAME.fullmatch(args[0])) and args[1] in ("start", "restart")
@@ -862,7 +862,7 @@ def _initialises(c: Command) -> bool:
     words = c.unwrapped()
     if not words:
         return False
-    prog = posixpath.basename(words[0].text)
+    prog = basename(words[0].text)
     args = [w.text for w in words[1:]]
     if prog in _INIT_COMMANDS:
         return not any(a in ("--help", "-h", "--version", "-V") for a in args)
@@ -1005,7 +1005,7 @@ class DatabaseFileCopied(Rule):
                 hits = [
                     s
                     for s in sources
-                    if _SQLITE_DB.fullmatch(posixpath.basename(s.rstrip("/")))
+                    if _SQLITE_DB.fullmatch(basename(s.rstrip("/")))
                     and not any(ch in s for ch in "*?[")
                 ]
                 if not hits:

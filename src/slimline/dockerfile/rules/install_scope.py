@@ -27,7 +27,7 @@ from slimline.dockerfile.rules.package_cache import (
     truthy,
     uses_yarn_berry,
 )
-from slimline.dockerfile.shell import Command, Word
+from slimline.dockerfile.shell import Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
 
@@ -96,7 +96,7 @@ def _dev_image(ctx: CheckContext) -> bool:
     if _dev_stage(ctx.target):
         return True
     path = ctx.path.replace("\\", "/")
-    named = _tokens(posixpath.basename(path)) | _tokens(posixpath.basename(posixpath.dirname(path)))
+    named = _tokens(basename(path)) | _tokens(basename(posixpath.dirname(path)))
     if named & _DEV_STAGE_WORDS:
         return True
     last: dict[str, Instruction] = {}
@@ -104,7 +104,7 @@ def _dev_image(ctx: CheckContext) -> bool:
         for ins in stage.instructions:
             if ins.keyword in ("CMD", "ENTRYPOINT"):
                 last[ins.keyword] = ins
-    words = [posixpath.basename(w) for ins in last.values() for v in ins.values for w in v.split()]
+    words = [basename(w) for ins in last.values() for v in ins.values for w in v.split()]
     for i, w in enumerate(words):
         if w in _DEV_COMMANDS or w == "--reload":
             return True
@@ -510,7 +510,7 @@ def _omits_dev(op: PackageOp, kind: str, run: RunStep, env: Mapping[str, str]) -
 def _prunes_dev(command: Command, run: RunStep, envs: EnvCache) -> bool:
     """A later command that leaves only production dependencies (or none) behind."""
     if any(
-        posixpath.basename(p) == "node_modules" or p.endswith("/node_modules/*")
+        basename(p) == "node_modules" or p.endswith("/node_modules/*")
         for p in removed_paths(command)
     ):
         return True
@@ -600,11 +600,11 @@ class NodeDevDependencies(Rule):
 def _dev_requirements_file(path: str) -> bool:
     if not path or path.startswith("/dev/") or "$" in path:
         return False
-    base = posixpath.basename(path)
+    base = basename(path)
     tokens = _tokens(base)
     if tokens & _DEV_WORDS:
         return True
-    parent = posixpath.basename(posixpath.dirname(path))
+    parent = basename(posixpath.dirname(path))
     return bool(tokens & {"requirements", "requirement", "reqs", "req"}) and bool(
         _tokens(parent) & _DEV_WORDS
     )
@@ -672,11 +672,7 @@ class PythonDevDependencies(Rule):
         op = package_op(command)
         if op is None:
             words = command.unwrapped()
-            if (
-                len(words) >= 2
-                and posixpath.basename(words[0].text) == "uv"
-                and words[1].text == "sync"
-            ):
+            if len(words) >= 2 and basename(words[0].text) == "uv" and words[1].text == "sync":
                 return self._check_uv_sync(ctx, envs, run, command, words)
             return None
         if op.manager != "pip":

@@ -23,7 +23,7 @@ from slimline.dockerfile.rules.build_tools import (
     removals,
     virtual_name,
 )
-from slimline.dockerfile.shell import Command, Word
+from slimline.dockerfile.shell import Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
 
@@ -210,9 +210,7 @@ def copy_artifacts(ins: Instruction, scope: Scope) -> list[Artifact]:
     out: list[Artifact] = []
     for src in sources:
         url = "://" in src or src.startswith("git@")
-        name = (
-            posixpath.basename(src.rstrip("/")) if not url else src.rstrip("/").rsplit("/", 1)[-1]
-        )
+        name = basename(src.rstrip("/")) if not url else src.rstrip("/").rsplit("/", 1)[-1]
         looks_dir = (
             src in (".", "./", "*", "./*") or src.endswith("/") or (not url and "." not in name)
         )
@@ -254,16 +252,12 @@ def covers(pattern: str, artifact: Artifact) -> bool:
 
 def _small(artifact: Artifact) -> bool:
     """A single script, text or configuration file: deleting or re-owning it wastes little."""
-    return (
-        not artifact.tree
-        and _SMALL_FILE_RE.fullmatch(posixpath.basename(artifact.path)) is not None
-    )
+    return not artifact.tree and _SMALL_FILE_RE.fullmatch(basename(artifact.path)) is not None
 
 
 def _is_archive(artifact: Artifact) -> bool:
     return artifact.kind == "archive" or (
-        artifact.kind == "download"
-        and _ARCHIVE_RE.fullmatch(posixpath.basename(artifact.path)) is not None
+        artifact.kind == "download" and _ARCHIVE_RE.fullmatch(basename(artifact.path)) is not None
     )
 
 
@@ -306,7 +300,7 @@ def _run_paths(ctx: CheckContext, run: RunStep, scope: Scope) -> RunPaths:
         words = command.unwrapped()
         if not words:
             continue
-        prog = posixpath.basename(words[0].text)
+        prog = basename(words[0].text)
         args = words[1:]
         written += _written_paths(command, prog, args, scope, cwd)
         if prog == "cd" and args:
@@ -672,7 +666,7 @@ def _runs_script(run: RunStep) -> bool:
         if not words:
             continue
         prog = words[0].text
-        name = posixpath.basename(prog)
+        name = basename(prog)
         if prog.startswith("./") or name.endswith(".sh") or name in _SCRIPT_RUNNERS:
             return True
         if "/" in prog and name not in _PACKAGE_TOOLS:
@@ -991,7 +985,7 @@ def _dependency_install(run: RunStep) -> tuple[str, str, str, bool] | None:
         words = command.unwrapped()
         if not words:
             continue
-        prog = posixpath.basename(words[0].text)
+        prog = basename(words[0].text)
         args = [w.text for w in words[1:]]
         positional = [a for a in args if not a.startswith("-")]
         found: tuple[str, str, str] | None = None  # (ecosystem, text, manifests)
@@ -1109,7 +1103,7 @@ class RecursiveChownAfterCopy(Rule):
             words = command.unwrapped()
             if not words:
                 continue
-            prog = posixpath.basename(words[0].text)
+            prog = basename(words[0].text)
             args = words[1:]
             if prog == "cd" and args:
                 target = scope.resolve(args[0].text, cwd)
@@ -1218,7 +1212,7 @@ class ArchiveCopiedThenExtracted(Rule):
                 a
                 for a in paths.created
                 if a.kind == "download"
-                and _ARCHIVE_RE.fullmatch(posixpath.basename(a.path))
+                and _ARCHIVE_RE.fullmatch(basename(a.path))
                 and a.path not in extracted_here
                 and a.path not in deleted
             ]
@@ -1226,7 +1220,7 @@ class ArchiveCopiedThenExtracted(Rule):
     def _finding(self, ctx: CheckContext, hit: Artifact, command: Command, run: RunStep) -> Finding:
         tool = command.program
         line = run.instruction.line
-        name = posixpath.basename(hit.path)
+        name = basename(hit.path)
         if hit.command is not None:
             return self.at_command(
                 ctx,

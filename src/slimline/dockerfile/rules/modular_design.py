@@ -3,7 +3,6 @@ services started side by side, no process supervisor running a whole stack."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from slimline.dockerfile.rules.data_storage import (
     service_of,
     start_scripts,
 )
-from slimline.dockerfile.shell import Command
+from slimline.dockerfile.shell import Command, basename
 from slimline.findings import Finding, Practice, Severity
 
 _WEB_SERVER = re.compile(
@@ -76,13 +75,13 @@ def _programs(scripts: list[StartScript]) -> list[tuple[str, Command, Instructio
             words = c.unwrapped()
             if not words or words[0].dynamic:
                 continue
-            prog = posixpath.basename(words[0].text)
+            prog = basename(words[0].text)
             if (
                 prog in ("sh", "bash", "ash", "dash")
                 and len(words) > 1
                 and not words[1].text.startswith("-")
             ):
-                prog = posixpath.basename(words[1].text)
+                prog = basename(words[1].text)
             out.append((prog, c, script.instruction))
     return out
 
@@ -448,7 +447,7 @@ def _daemons(script: StartScript) -> list[tuple[str, Command]]:
         words = c.unwrapped()
         if not words:
             continue
-        prog = posixpath.basename(words[0].text)
+        prog = basename(words[0].text)
         name = _service_start(c, prog)
         if name is not None:
             starts.append((name, c))

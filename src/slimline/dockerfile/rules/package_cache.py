@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.pkgmgr import PackageOp, package_op
 from slimline.dockerfile.rules import Rule
-from slimline.dockerfile.shell import Command
+from slimline.dockerfile.shell import Command, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
 
@@ -105,7 +105,7 @@ def removed_paths(command: Command, env: Mapping[str, str] | None = None) -> lis
     words = command.unwrapped()
     if not words:
         return []
-    prog = posixpath.basename(words[0].text)
+    prog = basename(words[0].text)
     args = [w.text for w in words[1:]]
     if prog == "rm":
         paths = [a for a in args if a and not a.startswith("-")]
@@ -181,7 +181,7 @@ class EnvCache:
                 env.update(c.assignments)
         env.update(command.assignments)
         words = command.words
-        if words and posixpath.basename(words[0].text) == "env":
+        if words and basename(words[0].text) == "env":
             for w in words[1:]:
                 if w.text.startswith("-"):
                     continue
@@ -815,11 +815,7 @@ class PipCacheLeft(Rule):
 def _configures_pip(command: Command) -> bool:
     """`pip config set global.no-cache-dir ...` or a pip.conf written with no-cache-dir."""
     words = [w.text for w in command.unwrapped()]
-    if (
-        len(words) >= 3
-        and re.fullmatch(r"pip[0-9.]*", posixpath.basename(words[0]))
-        and words[1] == "config"
-    ):
+    if len(words) >= 3 and re.fullmatch(r"pip[0-9.]*", basename(words[0])) and words[1] == "config":
         return any("no-cache-dir" in w or "no_cache_dir" in w for w in words[2:])
     if any(t.endswith(("pip.conf", "pip.ini")) for _, t in command.redirects):
         text = " ".join(words) + (command.heredoc or "")
@@ -973,7 +969,7 @@ def uses_yarn_berry(ctx: CheckContext, *, corepack: bool = True) -> bool:
             words = [w.text for w in command.unwrapped()]
             if not words:
                 continue
-            prog = posixpath.basename(words[0])
+            prog = basename(words[0])
             if prog == "corepack" and corepack:
                 return True
             if prog not in ("yarn", "yarnpkg"):

@@ -12,7 +12,7 @@ from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.pkgmgr import PackageOp
 from slimline.dockerfile.rules import Rule
-from slimline.dockerfile.shell import SHELLS, Command, Word
+from slimline.dockerfile.shell import SHELLS, Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
 
@@ -174,10 +174,10 @@ def _argv(command: Command) -> tuple[str, list[Word]]:
     words = command.unwrapped()
     if not words:
         return "", []
-    prog = posixpath.basename(words[0].text)
+    prog = basename(words[0].text)
     if prog == "busybox" and len(words) > 1:
         words = words[1:]
-        prog = posixpath.basename(words[0].text)
+        prog = basename(words[0].text)
     return prog, words
 
 
@@ -691,8 +691,8 @@ _PUBLIC_KEY_HINTS = (
 def _secret_file_kind(path: str, source: bool) -> tuple[str, bool] | None:
     """(what the file is, whether it certainly holds a secret) for a COPY/ADD path."""
     p = path.rstrip("/")
-    base = posixpath.basename(p)
-    parent = posixpath.basename(posixpath.dirname(p))
+    base = basename(p)
+    parent = basename(posixpath.dirname(p))
     low = base.lower()
     if low in _PRIVATE_KEY_FILES:
         return "an SSH private key", True
@@ -866,9 +866,9 @@ class AddUrlWithoutChecksum(Rule):
         stage = ctx.stage_of.get(id(ins))
         if stage is None:
             return False
-        names = {posixpath.basename(src.split("?", 1)[0].split("#", 1)[0].rstrip("/"))}
+        names = {basename(src.split("?", 1)[0].split("#", 1)[0].rstrip("/"))}
         if not dest.endswith("/"):
-            names.add(posixpath.basename(dest))
+            names.add(basename(dest))
         names.discard("")
         for run in ctx.runs_in(stage):
             if run.instruction.span.offset < ins.span.offset:
@@ -1624,7 +1624,7 @@ class WorldWritable(Rule):
                     if (
                         w.text in ("-exec", "-execdir")
                         and i + 1 < len(words)
-                        and posixpath.basename(words[i + 1].text) == "chmod"
+                        and basename(words[i + 1].text) == "chmod"
                     ):
                         prog, words = "chmod", words[i + 1 :]
                         break
@@ -1914,7 +1914,7 @@ class RootUser(Rule):
             words = [w for w in (list(item.values) if item.json else item.values[0].split()) if w]
             if not words:
                 continue
-            name = posixpath.basename(words[0]).lower()
+            name = basename(words[0]).lower()
             if item is entrypoint and ("entrypoint" in name or name in ("tini", "dumb-init")):
                 wrapper = name
                 continue
