@@ -73,3 +73,7 @@ def test_sl104_deprecated() -> None:
     [finding] = run_rule("SL104", "FROM openjdk:17\n")
     assert "eclipse-temurin" in finding.message
     assert run_rule("SL104", "FROM eclipse-temurin:21\n") == []
+
+
+def test_sl101_quiet_on_onbuild_builder_images() -> None:
+    assert run_rule("SL101", "FROM ruby:3.3\nONBUILD COPY . /app\nONBUILD RUN bundle install\n") == []

@@ -70,7 +70,8 @@ class SlimmerVariantAvailable(Rule):
     Catches: the base of the final image (the first ``FROM`` of the stages the final stage is
     built on) when the variants data file knows a slimmer variant with the same C library.
 
-    Leaves alone: build stages (their base does not ship), images that are already slim,
+    Leaves alone: build stages (their base does not ship), builder base images that carry
+    ``ONBUILD`` triggers (they exist to compile what is built on them), images that are already slim,
     images whose only smaller variant uses another C library (alpine/musl: a behavioural
     change, suggested only by ``slimline fix --rebase`` with a warning), unknown images, and
     tags hidden behind unresolved build arguments.
@@ -89,7 +90,7 @@ class SlimmerVariantAvailable(Rule):
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         stage = root_stage(ctx)
         ref = image_of(stage)
-        if ref is None:
+        if ref is None or any(i.keyword == "ONBUILD" for s in ctx.target_chain for i in s.instructions):
             return
         info = classify(ref)
         if info is None or info.toolchain:
