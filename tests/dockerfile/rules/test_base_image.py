@@ -76,4 +76,6 @@ def test_sl104_deprecated() -> None:
 
 
 def test_sl101_quiet_on_onbuild_builder_images() -> None:
-    assert run_rule("SL101", "FROM ruby:3.3\nONBUILD COPY . /app\nONBUILD RUN bundle install\n") == []
+    assert (
+        run_rule("SL101", "FROM ruby:3.3\nONBUILD COPY . /app\nONBUILD RUN bundle install\n") == []
+    )

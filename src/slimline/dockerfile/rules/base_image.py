@@ -90,7 +90,9 @@ class SlimmerVariantAvailable(Rule):
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         stage = root_stage(ctx)
         ref = image_of(stage)
-        if ref is None or any(i.keyword == "ONBUILD" for s in ctx.target_chain for i in s.instructions):
+        if ref is None or any(
+            i.keyword == "ONBUILD" for s in ctx.target_chain for i in s.instructions
+        ):
             return
         info = classify(ref)
         if info is None or info.toolchain:
