@@ -7,7 +7,9 @@ import pytest
 from slimline.dockerfile.parse import ParseError, looks_like_json_array, parse, parse_bytes
 from tests.dockerfile.oracle import buildkit_view, our_view
 
-FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "dockerfiles").glob("*"))
+FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "dockerfiles").glob("*")) + sorted(
+    (Path(__file__).parent.parent / "fixtures" / "clean").glob("*")
+)
 
 
 def read(path: Path) -> str:
