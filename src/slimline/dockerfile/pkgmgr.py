@@ -177,3 +177,24 @@ def package_op(command: Command) -> PackageOp | None:
     if action in ("cache", "clean") and packages:
         subaction = packages[0].text
     return PackageOp(manager, tool, action, raw_action, packages, options, command, subaction)
+
+
+_RPM_VERSION = re.compile(r"-\d[\w.+~^]*(?:-[\w.+~^]*\d[\w.+~^]*)?$")
+_RPM_ARCH = re.compile(r"\.(?:x86_64|aarch64|noarch|i686|ppc64le|s390x|armv7hl)$")
+
+
+def package_name(manager: str, text: str) -> str:
+    """A package word as the bare package name: ``gcc=4:12.2.0-3`` -> ``gcc``."""
+    name = text.strip().lower()
+    if manager == "apt":
+        name = re.split(r"[=/]", name, maxsplit=1)[0].split(":", 1)[0]
+    elif manager == "apk":
+        name = re.split(r"[=<>~@]", name, maxsplit=1)[0]
+    elif manager in ("dnf", "zypper"):
+        name = re.split(r"[=<>]", name, maxsplit=1)[0].strip()
+        name = _RPM_ARCH.sub("", name)
+        stripped = _RPM_VERSION.sub("", name)
+        name = stripped or name
+    elif manager == "pip":
+        name = re.split(r"[=<>!~\[;@ ]", name, maxsplit=1)[0].replace("_", "-")
+    return name

@@ -2,7 +2,8 @@ import pytest
 
 from slimline.api import check_text
 from slimline.config import Config
-from slimline.dockerfile.rules.build_tools import estimate_debian_bytes, package_name, tool_kind
+from slimline.dockerfile.pkgmgr import package_name
+from slimline.dockerfile.rules.build_tools import estimate_debian_bytes, tool_kind
 from slimline.findings import Severity
 from tests.dockerfile.rules.harness import lines_of, run_rule
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
+from slimline.dockerfile.pkgmgr import package_name
 from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.rules.data_storage import (
     Installed,
@@ -17,7 +18,6 @@ from slimline.dockerfile.rules.data_storage import (
     chain_places,
     expand,
     os_installs,
-    package_name,
     resolve,
     run_of,
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
-from slimline.dockerfile.pkgmgr import PackageOp
+from slimline.dockerfile.pkgmgr import PackageOp, package_name
 from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.shell import Command, Word, basename
 from slimline.findings import Finding, Practice, Severity
@@ -65,8 +65,6 @@ _TOOLCHAIN_BASE_RE = re.compile(
     r"(?:.*/)?(?:buildpack-deps|python|node|ruby|golang|rust|gcc|perl|haskell|erlang|elixir)"
     r"(?::(?!.*(?:slim|alpine|curl)).*)?"
 )
-_RPM_VERSION = re.compile(r"-\d[\w.+~^]*(?:-[\w.+~^]*\d[\w.+~^]*)?$")
-_RPM_ARCH = re.compile(r"\.(?:x86_64|aarch64|noarch|i686|ppc64le|s390x|armv7hl)$")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _ASSIGNMENT = re.compile(
     r"(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=(?:\"((?:[^\"\\]|\\.)*)\"|'([^']*)'|([^\s;&|)]*))"
@@ -78,23 +76,6 @@ _DEV_FILE_TOKENS = frozenset({
     "dev", "devel", "develop", "development", "devcontainer", "build", "builder", "buildenv",
     "ci", "toolchain", "sdk",
 })  # fmt: skip
-
-
-def package_name(manager: str, text: str) -> str:
-    """A package word as the bare package name: ``gcc=4:12.2.0-3`` -> ``gcc``."""
-    name = text.strip().lower()
-    if manager == "apt":
-        name = re.split(r"[=/]", name, maxsplit=1)[0].split(":", 1)[0]
-    elif manager == "apk":
-        name = re.split(r"[=<>~@]", name, maxsplit=1)[0]
-    elif manager in ("dnf", "zypper"):
-        name = re.split(r"[=<>]", name, maxsplit=1)[0].strip()
-        name = _RPM_ARCH.sub("", name)
-        stripped = _RPM_VERSION.sub("", name)
-        name = stripped or name
-    elif manager == "pip":
-        name = re.split(r"[=<>!~\[;@ ]", name, maxsplit=1)[0].replace("_", "-")
-    return name
 
 
 def tool_kind(name: str) -> str | None:

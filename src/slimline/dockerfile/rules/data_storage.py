@@ -17,7 +17,7 @@ from typing import Any
 from slimline.dockerfile.base_images import parse_image_ref
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
-from slimline.dockerfile.pkgmgr import PackageOp
+from slimline.dockerfile.pkgmgr import PackageOp, package_name
 from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.shell import Command, Word, basename, instruction_scripts, parse_script
 from slimline.dockerfile.stages import substitute
@@ -27,24 +27,6 @@ from slimline.findings import Finding, Practice, Severity
 # Shared helpers: packages, the final image's instructions, paths
 
 OS_MANAGERS = frozenset({"apt", "apk", "dnf", "zypper"})
-_RPM_VERSION = re.compile(r"-\d[\w.+~^]*(?:-[\w.+~^]*\d[\w.+~^]*)?$")
-_RPM_ARCH = re.compile(r"\.(?:x86_64|aarch64|noarch|i686|ppc64le|s390x|armv7hl)$")
-
-
-def package_name(manager: str, text: str) -> str:
-    """A package word as a bare, lower-case name: ``redis-server=5:7.0.15-1`` -> ``redis-server``."""
-    name = text.strip().lower()
-    if manager == "apt":
-        name = re.split(r"[=/]", name, maxsplit=1)[0].split(":", 1)[0]
-    elif manager == "apk":
-        name = re.split(r"[=<>~@]", name, maxsplit=1)[0]
-    elif manager in ("dnf", "zypper"):
-        name = re.split(r"[=<>]", name, maxsplit=1)[0].strip()
-        name = _RPM_ARCH.sub("", name)
-        name = _RPM_VERSION.sub("", name) or name
-    elif manager == "pip":
-        name = re.split(r"[=<>!~\[;@ ]", name, maxsplit=1)[0].replace("_", "-")
-    return name
 
 
 # Per-file results several rules share, computed once: the context is not changed after it is
@@ -1129,7 +1111,6 @@ __all__ = [
     "expand",
     "is_database_image",
     "os_installs",
-    "package_name",
     "resolve",
     "run_commands",
     "service_of",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 
 from slimline.dockerfile.context import CheckContext, RunStep
@@ -156,6 +156,24 @@ def commands_before(run: RunStep, command: Command) -> list[Command]:
         if c is command:
             return run.commands[:i]
     return []
+
+
+def cleared_later(
+    run: RunStep,
+    command: Command,
+    targets: Iterable[str],
+    env: Mapping[str, str],
+    clears: Callable[[PackageOp], bool],
+) -> bool:
+    """Whether a later command of the same RUN empties the cache: the manager's own clean
+    command (``clears``) or an ``rm`` of one of the cache ``targets``."""
+    for c in commands_after(run, command):
+        later = package_op(c)
+        if later is not None and clears(later):
+            return True
+        if removes_any(c, targets, env):
+            return True
+    return False
 
 
 class EnvCache:
@@ -749,17 +767,18 @@ class PipCacheLeft(Rule):
             targets.append(norm_path(env["XDG_CACHE_HOME"], env) + "/pip/http-v2/x")
         if mounted_any(run, targets, env):
             return None
-        for c in commands_after(run, op.command):
-            later = package_op(c)
-            if (
-                later is not None
-                and later.manager == "pip"
-                and later.action == "cache"
-                and later.subaction in ("purge", "remove", "rm")
-            ):
-                return None
-            if removes_any(c, targets, env):
-                return None
+        if cleared_later(
+            run,
+            op.command,
+            targets,
+            env,
+            lambda o: (
+                o.manager == "pip"
+                and o.action == "cache"
+                and o.subaction in ("purge", "remove", "rm")
+            ),
+        ):
+            return None
         return self.at_command(
             ctx,
             op.command,
@@ -890,17 +909,18 @@ class NodeCacheLeft(Rule):
             targets.append(norm_path(configured, env) + "/_cacache/index-v5/x")
         if mounted_any(run, targets, env):
             return None
-        for c in commands_after(run, op.command):
-            later = package_op(c)
-            if (
-                later is not None
-                and later.manager == "npm"
-                and later.action == "cache"
-                and later.subaction in ("clean", "clear", "rm")
-            ):
-                return None
-            if removes_any(c, targets, env):
-                return None
+        if cleared_later(
+            run,
+            op.command,
+            targets,
+            env,
+            lambda o: (
+                o.manager == "npm"
+                and o.action == "cache"
+                and o.subaction in ("clean", "clear", "rm")
+            ),
+        ):
+            return None
         return self.at_command(
             ctx,
             op.command,
@@ -922,17 +942,14 @@ class NodeCacheLeft(Rule):
                 targets.append(norm_path(configured, env) + "/v6/x")
         if mounted_any(run, targets, env):
             return None
-        for c in commands_after(run, op.command):
-            later = package_op(c)
-            if (
-                later is not None
-                and later.manager == "yarn"
-                and later.action == "cache"
-                and later.subaction == "clean"
-            ):
-                return None
-            if removes_any(c, targets, env):
-                return None
+        if cleared_later(
+            run,
+            op.command,
+            targets,
+            env,
+            lambda o: o.manager == "yarn" and o.action == "cache" and o.subaction == "clean",
+        ):
+            return None
         label = "yarn" + (f" {op.raw_action}" if op.raw_action else "")
         return self.at_command(
             ctx,
@@ -1059,17 +1076,15 @@ class ComposerCacheLeft(Rule):
 
     @staticmethod
     def _cleaned(run: RunStep, op: PackageOp, targets: list[str], env: Mapping[str, str]) -> bool:
-        for c in commands_after(run, op.command):
-            later = package_op(c)
-            if (
-                later is not None
-                and later.manager == "composer"
-                and later.raw_action in ("clear-cache", "clearcache", "cc")
-            ):
-                return True
-            if removes_any(c, targets, env):
-                return True
-        return False
+        return cleared_later(
+            run,
+            op.command,
+            targets,
+            env,
+            lambda o: (
+                o.manager == "composer" and o.raw_action in ("clear-cache", "clearcache", "cc")
+            ),
+        )
 
 
 _CONDA_ACTIONS = frozenset({"install", "create", "update", "upgrade", "env"})
@@ -1143,19 +1158,19 @@ class CondaCacheLeft(Rule):
 
     @staticmethod
     def _cleaned(run: RunStep, op: PackageOp, targets: list[str], env: Mapping[str, str]) -> bool:
-        for c in commands_after(run, op.command):
-            later = package_op(c)
-            if (
-                _is_action(later, "conda", "clean")
-                and later is not None
-                and later.has(*_CONDA_CLEANS)
-            ):
-                return True
-            if removes_any(c, targets, env):
-                return True
-            if any(p.endswith(("/pkgs", "/pkgs/*")) for p in removed_paths(c, env)):
-                return True
-        return False
+        if cleared_later(
+            run,
+            op.command,
+            targets,
+            env,
+            lambda o: _is_action(o, "conda", "clean") and o.has(*_CONDA_CLEANS),
+        ):
+            return True
+        return any(
+            p.endswith(("/pkgs", "/pkgs/*"))
+            for c in commands_after(run, op.command)
+            for p in removed_paths(c, env)
+        )
 
 
 _GO_BUILDS = frozenset({"build", "install", "test", "run", "vet"})
