@@ -160,6 +160,7 @@ def test_bad_input_one_line_exit_2_others_still_checked(
         ["check", "--severity", "loud", "."],
         ["explain", "SL999"],
         ["nosuchcommand"],
+        ["check"],  # an empty directory: no Dockerfiles found
     ],
 )
 def test_usage_errors_exit_2_without_traceback(args: list[str], tmp_path: Path) -> None:

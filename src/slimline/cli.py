@@ -204,7 +204,8 @@ def _check(args: argparse.Namespace) -> int:
                 if result.error is not None:
                     result.error = replace(result.error, file=args.stdin_filename)
     if not report.files:
-        sys.stderr.write("slimline: no Dockerfiles found in " + ", ".join(inputs) + "\n")
+        # Asking to check a tree with no Dockerfile in it is most likely a wrong path.
+        _fail("no Dockerfiles found in " + ", ".join(inputs))
     from slimline.report import RenderOptions, get_renderer
 
     use_color = args.color
