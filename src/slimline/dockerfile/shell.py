@@ -173,7 +173,11 @@ def parse_script(
             pos += width
         table[len(data)] = len(text)
         b2c = table.__getitem__
-    _Walker(script, data, b2c, depth).visit(tree.root_node, False)
+    try:
+        _Walker(script, data, b2c, depth).visit(tree.root_node, False)
+    except RecursionError:
+        # Nesting thousands deep (subshells in subshells): keep what was read so far.
+        script.parse_error = True
     return script
 
 
@@ -200,13 +204,25 @@ class _Walker:
             )
             return self.substitutions(value, conditional) if value is not None else []
         if kind == "list":
-            children = node.children
+            # ``a && b && c`` nests to the left, one level per operator: walk the chain
+            # iteratively, as a RUN can join thousands of commands.
+            chain = []
+            leftmost: TSNode | None = node
+            while leftmost is not None and leftmost.type == "list":
+                chain.append(leftmost)
+                leftmost = leftmost.children[0] if leftmost.children else None
+            operands: list[tuple[str | None, TSNode]] = []
+            if leftmost is not None:
+                operands.append((None, leftmost))
+            for level in reversed(chain):
+                op: str | None = None
+                for child in level.children[1:]:
+                    if child.type in ("&&", "||"):
+                        op = child.type
+                    else:
+                        operands.append((op, child))
             out: list[Command] = []
-            op = None
-            for child in children:
-                if child.type in ("&&", "||"):
-                    op = child.type
-                    continue
+            for op, child in operands:
                 out += self.visit(child, conditional or op == "||")
             return out
         if kind == "pipeline":

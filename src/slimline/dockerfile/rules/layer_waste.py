@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
@@ -226,8 +227,10 @@ def copy_artifacts(ins: Instruction, scope: Scope) -> list[Artifact]:
     return out
 
 
-def _components(path: str) -> list[str]:
-    return [p for p in path.split("/") if p]
+@lru_cache(maxsize=4096)
+def _components(path: str) -> tuple[str, ...]:
+    # Cached: every removal is compared with every earlier artifact of the image.
+    return tuple(p for p in path.split("/") if p)
 
 
 def removes(pattern: str, artifact: Artifact) -> bool:
