@@ -182,7 +182,7 @@ def _run(files: list[str], config: Config, jobs: int | None) -> Iterable[FileRes
     # Forked workers start in a few milliseconds; below a few dozen files they do not pay off.
     if workers <= 1 or len(unique) < 64:
         return [check_file(p, config) for p in unique]
-    chunk = max(50, len(unique) // (workers * 4))
+    chunk = max(16, len(unique) // (workers * 8))
     batches = [(unique[i : i + chunk], config) for i in range(0, len(unique), chunk)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -281,6 +281,8 @@ class _Parser:
         )
 
     def _trim_continuation(self, token: str) -> tuple[str, bool]:
+        if not token.rstrip(" \t").endswith(self.escape):
+            return token, True  # most lines: no regex needed
         m = self.continuation.search(token)
         if m is None:
             return token, True
