@@ -9,7 +9,6 @@ Keys: ``select``, ``ignore`` (lists of rule ids, practices or id prefixes), ``se
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -96,6 +95,8 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
 
 
 def load_file(path: Path) -> Config:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -115,6 +116,8 @@ def discover(start: Path | None = None) -> Config:
             return load_file(dotfile)
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
+            import tomllib
+
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

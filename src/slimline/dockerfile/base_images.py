@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -37,6 +36,7 @@ __all__ = [
 ]
 
 # Host names that all mean Docker Hub; references to it are normalised to registry None.
+_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _DOCKER_HUB_HOSTS = frozenset(
     {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
 )
@@ -414,13 +414,14 @@ def load_data(source: str = "toml") -> dict[str, Any]:
     """The variants data: ``base_images.toml`` is the source of truth; ``base_images.json``
     is the same data, generated from it (``scripts/gen-data``) because it loads in a
     fraction of the time, which every ``slimline check`` pays. A test keeps them equal."""
-    data_dir = resources.files("slimline").joinpath("data")
     if source == "json":
         loaded: dict[str, Any] = json.loads(
-            data_dir.joinpath("base_images.json").read_text(encoding="utf-8")
+            (_DATA_DIR / "base_images.json").read_text(encoding="utf-8")
         )
         return loaded
-    return tomllib.loads(data_dir.joinpath("base_images.toml").read_text(encoding="utf-8"))
+    import tomllib
+
+    return tomllib.loads((_DATA_DIR / "base_images.toml").read_text(encoding="utf-8"))
 
 
 @cache
