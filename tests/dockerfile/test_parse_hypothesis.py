@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slimline.dockerfile.parse import ParseError, parse
 from tests.dockerfile.oracle import buildkit_view, our_view
+
+# SLIMLINE_FUZZ_EXAMPLES=20000 for a long exploration; the suite keeps it short.
+EXAMPLES = int(os.environ.get("SLIMLINE_FUZZ_EXAMPLES", "300"))
 
 KEYWORDS = ["RUN", "run", "COPY", "ADD", "ENV", "ARG", "LABEL", "CMD", "ENTRYPOINT", "WORKDIR",
             "USER", "EXPOSE", "VOLUME", "SHELL", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "FROM"]  # fmt: skip
@@ -86,7 +91,7 @@ def dockerfiles(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dockerfiles())
 def test_generated_dockerfiles_round_trip_and_agree(text: str) -> None:
     expected = buildkit_view(text)
@@ -104,7 +109,7 @@ def test_generated_dockerfiles_round_trip_and_agree(text: str) -> None:
     assert our_view(doc) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_crashes(text: str) -> None:
     try:
