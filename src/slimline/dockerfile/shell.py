@@ -415,6 +415,8 @@ class _Walker:
 
     def substitutions(self, node: TSNode, conditional: bool) -> list[Command]:
         """Commands inside ``$(...)`` or backticks within a word."""
+        if node.child_count == 0:
+            return []
         out: list[Command] = []
         stack = [node]
         while stack:
@@ -428,9 +430,12 @@ class _Walker:
         return out
 
     def word(self, node: TSNode) -> Word:
-        raw = self.text(node)
+        start, end = node.start_byte, node.end_byte
+        raw = self.data[start:end].decode("utf-8", "surrogatepass")
+        if node.type == "word" and "\\" not in raw:
+            return Word(raw, raw, self.b2c(start), self.b2c(end), False)  # the common case
         text, dynamic = self._unquote(node)
-        return Word(text, raw, self.b2c(node.start_byte), self.b2c(node.end_byte), dynamic)
+        return Word(text, raw, self.b2c(start), self.b2c(end), dynamic)
 
     def _unquote(self, node: TSNode) -> tuple[str, bool]:
         t = node.type
