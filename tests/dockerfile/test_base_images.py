@@ -160,6 +160,16 @@ CLASSIFY_CASES = [
     ("buildpack-deps:bookworm", "buildpack-deps", "full", None, "bookworm-curl"),
     ("mcr.microsoft.com/dotnet/sdk:8.0", "dotnet-sdk", "full", "8.0", "8.0-alpine"),
     ("mcr.microsoft.com/dotnet/aspnet:8.0", "dotnet-aspnet", "full", "8.0", "8.0-noble-chiseled"),
+    (
+        "mcr.microsoft.com/dotnet/aspnet:10.0",
+        "dotnet-aspnet",
+        "full",
+        "10.0",
+        "10.0-noble-chiseled",
+    ),
+    # Chiseled images start at .NET 8; older releases only have the alpine variant.
+    ("mcr.microsoft.com/dotnet/aspnet:6.0", "dotnet-aspnet", "full", "6.0", "6.0-alpine"),
+    ("mcr.microsoft.com/dotnet/core/runtime:3.1", "dotnet-runtime", "full", "3.1", "3.1-alpine"),
     ("mcr.microsoft.com/dotnet/runtime:8.0-alpine", "dotnet-runtime", "alpine", "8.0", None),
     ("rockylinux:9", "rockylinux", "full", "9", "9-minimal"),
     ("almalinux:9", "almalinux", "full", "9", "9-minimal"),
@@ -487,3 +497,24 @@ def test_arbitrary_references_never_crash(text: str) -> None:
     is_official(ref)
     is_trusted_publisher(ref)
     toolchain_runtime(ref)
+
+
+def _one_variant_family(**extra: object) -> dict[str, object]:
+    variant = {
+        "name": "full",
+        "pattern": "^$",
+        "tag": [],
+        "libc": "glibc",
+        "example": "x",
+        "source": "https://example.com",
+        "date": "2026-01-01",
+        **extra,
+    }
+    return {"families": {"f": {"repositories": ["f"], "variants": [variant]}}}
+
+
+@pytest.mark.parametrize("extra", [{"since": "eight"}, {"since": 8}, {"shell": "no"}])
+def test_variant_keys_are_checked(extra: dict[str, object]) -> None:
+    base_images._build_catalog(_one_variant_family(shell=False, since="8.0"))
+    with pytest.raises(ValueError):
+        base_images._build_catalog(_one_variant_family(**extra))

@@ -68,3 +68,15 @@ def test_substitute(
 def test_invalid_stage_structure(text: str) -> None:
     with pytest.raises(ParseError):
         build_stages(parse(text))
+
+
+def test_global_arg_defaults_expand_earlier_args() -> None:
+    text = (
+        "ARG REGISTRY=quay.io\nARG OWNER=jupyter\n"
+        "ARG BASE_CONTAINER=$REGISTRY/$OWNER/docker-stacks-foundation\n"
+        "ARG UNKNOWN_BASE=$NOPE/base\nFROM $BASE_CONTAINER\nFROM $UNKNOWN_BASE\n"
+    )
+    graph = build_stages(parse(text))
+    assert graph.stages[0].base_resolved == "quay.io/jupyter/docker-stacks-foundation"
+    assert graph.stages[0].resolved
+    assert graph.stages[1].base_resolved == "$NOPE/base"  # nothing declared NOPE: kept as written

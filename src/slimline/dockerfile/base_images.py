@@ -91,6 +91,7 @@ class Variant:
     approximate: bool
     note: str = ""
     example: str = ""
+    shell: bool = True  # False for shell-less variants (Ubuntu chiseled): RUN cannot work there
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class _VariantSpec:
     toolchain: bool
     runtime: tuple[str, ...]
     repositories: tuple[str, ...] | None
+    since: tuple[int, ...] | None = None  # the first release published in this variant
 
 
 @dataclass(frozen=True, eq=False)
@@ -323,6 +325,12 @@ def _load_variant(
     if raw["libc"] not in _LIBCS:
         raise ValueError(f"{where}: libc must be one of {sorted(_LIBCS)}")
     repositories = raw.get("repositories")
+    shell = raw.get("shell", True)
+    if not isinstance(shell, bool):
+        raise ValueError(f"{where}.shell: expected true or false")
+    since = raw.get("since")
+    if since is not None and (not isinstance(since, str) or not _release(since)):
+        raise ValueError(f'{where}.since: expected a release such as "8.0"')
     variant = Variant(
         family=family,
         name=name,
@@ -334,6 +342,7 @@ def _load_variant(
         approximate=bool(raw.get("approximate", False)),
         note=str(raw.get("note", "")),
         example=raw["example"],
+        shell=shell,
     )
     return _VariantSpec(
         variant=variant,
@@ -345,7 +354,23 @@ def _load_variant(
         repositories=(
             None if repositories is None else _str_tuple(repositories, f"{where}.repositories")
         ),
+        since=_release(since) if isinstance(since, str) else None,
     )
+
+
+def _before(release: tuple[int, ...], since: tuple[int, ...]) -> bool:
+    """Whether ``release`` comes before ``since``; "8" and "8.0" name the same release."""
+    width = max(len(release), len(since))
+    return release + (0,) * (width - len(release)) < since + (0,) * (width - len(since))
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The numeric release of a version: "8.0" -> (8, 0), "10.0-preview.1" -> (10, 0)."""
+    head = version.split("-", 1)[0]
+    parts = head.split(".")
+    if not all(p.isdigit() for p in parts):
+        return ()
+    return tuple(int(p) for p in parts)
 
 
 def _load_family(name: str, raw: Mapping[str, Any], macros: Mapping[str, str]) -> _Family:
@@ -629,8 +654,11 @@ def classify(ref: ImageRef) -> Classification | None:
                 return None
     current = spec.variant
     options: list[SlimmerOption] = []
+    release = _release(captured["version"]) if captured.get("version") and not back else ()
     for other in spec.slimmer:
         target = family.variant(other)
+        if target.since is not None and release and _before(release, target.since):
+            continue  # not published for this release
         target_name = _target_name(ref, name, spec, target)
         target_lookup = _lookup_name(parse_image_ref(target_name))
         same_repository = target_lookup == name

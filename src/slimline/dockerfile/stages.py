@@ -154,8 +154,13 @@ def build_stages(
                 name, eq, value = word.partition("=")
                 if name in overrides:
                     global_args[name] = overrides[name]
+                elif eq:
+                    # BuildKit expands a default with the ARGs declared before it:
+                    # `ARG BASE=$REGISTRY/$OWNER/base` names quay.io/jupyter/base.
+                    expanded, known = substitute(_unquote(value), global_args)
+                    global_args[name] = expanded if known else _unquote(value)
                 else:
-                    global_args[name] = _unquote(value) if eq else None
+                    global_args[name] = None
         else:
             stages[-1].instructions.append(ins)
     if not stages:

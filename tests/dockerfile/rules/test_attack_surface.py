@@ -152,6 +152,7 @@ SL903_LEAVES_ALONE = [
     "FROM debian:12\nRUN apt-get install -y wget && wget https://x\nRUN apt-get remove -y wget\n",
     # The docker-library pattern.
     "FROM debian:12\nRUN set -eux; savedAptMark=\"$(apt-mark showmanual)\"; apt-get update; apt-get install -y --no-install-recommends wget; wget -O /usr/local/bin/gosu https://x; apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark; apt-get purge -y --auto-remove\n",
+    'FROM debian:12\nRUN set -eux; savedAptMark="$(apt-mark showmanual)"; apt-get update; apt-get install -y --no-install-recommends wget; wget -O /usr/local/bin/gosu https://x; apt-mark showmanual | xargs apt-mark auto > /dev/null; apt-mark manual $savedAptMark; apt-get purge -y --auto-remove\n',
     # Used at run time.
     "FROM debian:12\nRUN apt-get install -y curl && curl -o /x https://x\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\n",
     'FROM debian:12\nRUN apt-get install -y curl && curl -o /x https://x\nCMD ["sh", "-c", "curl -s $CONFIG_URL > /c && exec app"]\n',
@@ -204,6 +205,12 @@ SL904_CATCHES = [
     ),
 ]
 SL904_LEAVES_ALONE = [
+    # One tool per branch: the image uses one of them, depending on the architecture.
+    'FROM alpine:3.20\nRUN case "$(apk --print-arch)" in \\\n'
+    "    x86_64) wget -O /tmp/k https://a ;; \\\n"
+    "    *) apk add --no-cache --virtual .b curl && curl -fLO https://b && apk del .b ;; \\\n"
+    "  esac\n",
+    "FROM debian:12\nRUN wget -q https://a || curl -fsSLO https://a\n",
     "FROM debian:12\nRUN curl -o /a https://a && curl -o /b https://b\n",
     "FROM debian:12 AS b\nRUN wget https://b\nFROM debian:12\nRUN curl -o /a https://a\n",
     "FROM debian:12\nRUN apt-get install -y curl wget-hsts\n",

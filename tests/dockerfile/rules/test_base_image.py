@@ -11,6 +11,12 @@ from tests.dockerfile.rules.harness import run_rule
         ("FROM debian:bookworm\n", 1, "debian:bookworm-slim"),
         ("ARG V=3.12\nFROM python:${V}\n", 2, "python:3.12-slim"),
         ("FROM python:3.12 AS base\nRUN echo\nFROM base\nCMD x\n", 1, "python:3.12-slim"),
+        # A .NET app that needs no shell can move to chiseled.
+        (
+            'FROM mcr.microsoft.com/dotnet/aspnet:8.0\nCOPY out /app\nENTRYPOINT ["dotnet", "/app/a.dll"]\n',
+            1,
+            "8.0-noble-chiseled",
+        ),
     ],
 )
 def test_sl101_catches(text: str, line: int, needle: str) -> None:
@@ -31,6 +37,15 @@ def test_sl101_catches(text: str, line: int, needle: str) -> None:
         "FROM $UNKNOWN\n",
         "FROM registry.example.com/team/python:3.12\n",
         "FROM golang:1.22\n",
+        # Chiseled has no shell: not for images whose own steps need one...
+        "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nRUN useradd -m app\nUSER app\n"
+        'ENTRYPOINT ["dotnet", "App.dll"]\n',
+        "FROM mcr.microsoft.com/dotnet/aspnet:8.0\nCOPY out /app\nCMD dotnet /app/a.dll\n",
+        "FROM mcr.microsoft.com/dotnet/aspnet:8.0\nCOPY out /app\n"
+        "HEALTHCHECK CMD curl -f http://localhost/ || exit 1\n",
+        # ...nor for releases it was never published for.
+        'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nCOPY out /app\nENTRYPOINT ["dotnet", "a.dll"]\n',
+        'FROM mcr.microsoft.com/dotnet/core/aspnet:3.1\nCOPY out /app\nENTRYPOINT ["dotnet", "a.dll"]\n',
     ],
 )
 def test_sl101_leaves_alone(text: str) -> None:
@@ -67,6 +82,10 @@ def test_sl103_unknown_publisher() -> None:
     assert run_rule("SL103", "FROM python:3.12\n") == []
     assert run_rule("SL103", "FROM ghcr.io/org/img:1\n") == []
     assert run_rule("SL103", "FROM myorg/base:1\n", trusted_registries=["myorg/"]) == []
+    # Docker's cross-compilation helper and the Elixir project's builder images.
+    assert run_rule("SL103", "FROM --platform=$BUILDPLATFORM tonistiigi/xx:1.6.1 AS xx\n") == []
+    assert run_rule("SL103", "FROM hexpm/elixir:1.17.3-erlang-27.2-alpine-3.20.3\n") == []
+    assert run_rule("SL103", "FROM microsoft/dotnet:2.0-runtime\n") == []
 
 
 def test_sl104_deprecated() -> None:

@@ -125,6 +125,12 @@ SL501_LEAVES_ALONE = [
     "    apt-get install -y --no-install-recommends gcc libssl-dev; make; \\\n"
     "    apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark; \\\n"
     "    apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false\n" + APP,
+    # The same idiom marking the manual list through xargs (docker-library's ghost).
+    'FROM node:20-bookworm-slim\nRUN savedAptMark="$(apt-mark showmanual)"; apt-get update; \\\n'
+    "    apt-get install -y --no-install-recommends g++ make python3; npm install; \\\n"
+    "    apt-mark showmanual | xargs apt-mark auto > /dev/null; \\\n"
+    '    [ -z "$savedAptMark" ] || apt-mark manual $savedAptMark; apt-get purge -y --auto-remove\n'
+    + APP,
     "FROM fedora:40\nRUN dnf install -y gcc && make && dnf history undo -y last\n" + APP,
     # Runtime packages, near-misses of tool names.
     "FROM debian:bookworm-slim\nRUN apt-get install -y libpq5 python3 curl gettext-base makedev\n"

@@ -21,6 +21,8 @@ SL601_CATCHES = [
     # Build stages too: the stale-cache problem is the same there.
     ("FROM debian AS build\nRUN apt-get update\nFROM scratch\n", [2], "stale"),
     ('FROM debian\nRUN ["apt-get", "update"]\n', [2], "apt-get update"),
+    # Options before the action: the message still names the action.
+    ("FROM debian\nRUN apt-get -y update\n", [2], "`apt-get update` alone"),
 ]
 SL601_LEAVES_ALONE = [
     "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
@@ -57,6 +59,13 @@ def test_sl601_estimate_only_for_apt_in_the_final_image() -> None:
 # --- SL602 deleted-in-later-layer ----------------------------------------------------
 
 SL602_CATCHES = [
+    # Scratch directories emptied by a RUN that builds nothing: the copy put them there.
+    ("FROM debian\nWORKDIR /app\nCOPY . .\nRUN rm -rf tmp/*\n" + APP, [4], "may have added"),
+    (
+        "FROM debian\nWORKDIR /app\nCOPY vendor ./\nRUN rm -rf cache/*.gem\n" + APP,
+        [4],
+        "COPY at line 3",
+    ),
     ("FROM debian\nCOPY big.bin /tmp/\nRUN rm /tmp/big.bin\n" + APP, [3], "COPY at line 2 added"),
     (
         "FROM debian\nWORKDIR /app\nCOPY . .\nRUN rm -rf tests docs\n" + APP,
@@ -127,8 +136,15 @@ SL602_LEAVES_ALONE = [
     # Small scripts and text files: deleting them later wastes next to nothing.
     "FROM debian\nCOPY install.sh requirements.txt /tmp/\nRUN /tmp/install.sh\n"
     "RUN rm /tmp/install.sh /tmp/requirements.txt\n",
+    "FROM node:20\nWORKDIR /app\nCOPY .npmrc-ci .npmrc\nRUN npm ci\nRUN rm -f .npmrc\n",
     # A path the same RUN creates (a symlink into a copied tree).
     "FROM debian\nCOPY . /app\nRUN ln -s /public /app/public && build && rm -rf /app/public\n",
+    # A build step empties the scratch directories it wrote to in the copied tree.
+    "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\n"
+    "RUN rails assets:precompile && rm -rf tmp/* log/* .cache/*\n",
+    # Extensionless names that are files (Gemfile) cannot have put anything in vendor/.
+    "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\n"
+    "RUN bundle install\nRUN rm -rf vendor/bundle/ruby/3.3.0/cache/*.gem\n",
 ]
 
 
@@ -259,6 +275,8 @@ SL605_CATCHES = [
         [3],
         "RUN at line 2",
     ),
+    # A --chown to another owner does not make the later chown free.
+    ("FROM node:20\nCOPY --chown=root . /app\nRUN chown -R node /app\n", [3], "line 2"),
 ]
 SL605_LEAVES_ALONE = [
     "FROM node:20\nCOPY --chown=node:node . /app\nRUN mkdir -p /data && chown -R node /data\n",
@@ -268,6 +286,9 @@ SL605_LEAVES_ALONE = [
     # Only a small configuration file was copied there.
     "FROM busybox\nCOPY prometheus.yml /etc/prometheus/prometheus.yml\n"
     "RUN chown -R nobody /etc/prometheus\n",
+    # The copy already set that owner; the RUN re-owns what it generated next to the files.
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=app:app superset superset\n"
+    "RUN ./gen-translations.sh && chown -R app:app superset/translations\n",
 ]
 
 
@@ -302,6 +323,29 @@ SL606_CATCHES = [
         'FROM debian\nCOPY ["dist.tgz", "/tmp/"]\nRUN tar --extract --file=/tmp/dist.tgz\n',
         [2],
         "dist.tgz",
+    ),
+    # ADD into an existing directory without a trailing slash (s6-overlay's documented form).
+    (
+        "FROM alpine:3.20\nADD https://e.com/s6-overlay-noarch.tar.xz /tmp\n"
+        "RUN tar -C / -Jxpf /tmp/s6-overlay-noarch.tar.xz\n",
+        [2],
+        "s6-overlay-noarch.tar.xz is copied by ADD",
+    ),
+    ("FROM debian\nWORKDIR /src\nCOPY app.zip .\nRUN unzip app.zip\n", [3], "app.zip"),
+    # The archive's name spelled with a build arg, on both sides.
+    (
+        "FROM alpine:3.20\nARG ARCH=x86_64\nADD https://e.com/s6-${ARCH}.tar.xz /tmp/\n"
+        "RUN tar -C / -Jxpf /tmp/s6-${ARCH}.tar.xz\n",
+        [3],
+        "s6-x86_64.tar.xz",
+    ),
+    # Copied from a build stage: ADD cannot read from a stage, so the advice is a bind mount
+    # of that stage (or extracting there).
+    (
+        "FROM debian AS build\nRUN make dist\nFROM debian\n"
+        "COPY --from=build /out/app.tar.gz /root/\nRUN tar -xzf /root/app.tar.gz -C /opt\n",
+        [4],
+        "--mount=type=bind,from=build,source=/out/app.tar.gz",
     ),
 ]
 SL606_LEAVES_ALONE = [

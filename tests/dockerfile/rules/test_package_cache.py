@@ -145,6 +145,13 @@ CATCHES: list[tuple[str, str, list[int], str]] = [
     ("SL307", "FROM node:20\nRUN yarn global add serve\n", [2], "yarn global"),
     # SL308 composer
     ("SL308", "FROM php:8.3-fpm\nRUN composer install --no-dev\n", [2], "composer clear-cache"),
+    # Removing a COMPOSER_HOME that was never set removes nothing.
+    (
+        "SL308",
+        'FROM php:8.3-fpm\nRUN composer install && rm -rf "$COMPOSER_HOME"\n',
+        [2],
+        "composer clear-cache",
+    ),
     (
         "SL308",
         "FROM php:8.3-fpm\nRUN composer global require laravel/installer\n",
@@ -354,6 +361,12 @@ LEAVES_ALONE: list[tuple[str, str]] = [
         "FROM php:8.3-fpm\nRUN --mount=type=cache,target=/root/.composer/cache composer install\n",
     ),
     ("SL308", "FROM php:8.3-fpm\nRUN composer install && rm -rf /root/.composer\n"),
+    # docker-library's drupal: a throw-away COMPOSER_HOME, removed by name.
+    (
+        "SL308",
+        'FROM php:8.3-fpm\nRUN export COMPOSER_HOME="$(mktemp -d)"; \\\n'
+        '    composer create-project drupal/recommended-project ./; rm -rf "$COMPOSER_HOME"\n',
+    ),
     (
         "SL308",
         "FROM composer:2 AS vendor\nRUN composer install --no-dev\nFROM php:8.3-fpm\nCOPY --from=vendor /app/vendor /app/vendor\n",

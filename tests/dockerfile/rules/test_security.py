@@ -129,6 +129,12 @@ def test_sl001_target_option_picks_the_stage() -> None:
 # SL002 secret-in-env
 
 SL002_CATCHES = [
+    # A generated key that happens to hold a `$` is still a literal.
+    (
+        "FROM python:3.8\nENV DJANGO_SECRET_KEY abcde0s&&$uyc)hf_3rv@!a95nasd22e-dxt^9k^7!f+$jx\n",
+        2,
+        "DJANGO_SECRET_KEY holds a secret (a literal value)",
+    ),
     ("FROM alpine:3.20\nENV DB_PASSWORD=hunter2xyz\n", 2, "ENV DB_PASSWORD holds a secret (a literal value)"),
     ("FROM alpine:3.20\nENV AWS_SECRET_ACCESS_KEY wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq4Lk2\n", 2, "AWS_SECRET_ACCESS_KEY"),
     (f"FROM alpine:3.20\nARG NPM_TOKEN={NPM_TOKEN}\n", 2, "an npm token"),
@@ -149,6 +155,9 @@ SL002_CATCHES = [
 ]  # fmt: skip
 
 SL002_LEAVES_ALONE = [
+    # Values made of references, with at most a little literal glue around them.
+    'FROM alpine:3.20\nENV DATABASE_PASSWORD="${DB_USER}:${DB_PASS}"\n',
+    "FROM alpine:3.20\nENV API_KEY=key-$ENVIRONMENT\n",
     "FROM python:3.12\nENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305\n",
     'FROM php:8.3\nENV GPG_KEYS="1729F83938DA44E27BA0F4D3DBDB397470D12172 BFDDD28642824F8118EF77909B67A5C12229118F"\n',
     "FROM alpine:3.20\nENV NGINX_GPGKEY=573BFD6B3D8FBC641079A6ABABF5BD827BD9BF62\n",
@@ -519,6 +528,8 @@ SL010_CATCHES = [
 ]  # fmt: skip
 SL010_LEAVES_ALONE = [
     "FROM alpine\nRUN apk add --allow-untrusted /tmp/glibc.apk\n",
+    # Indexing locally built packages (nginx's pkg-oss fallback) installs nothing.
+    "FROM alpine\nRUN apk index --allow-untrusted -o /tmp/pkgs/APKINDEX.tar.gz /tmp/pkgs/*.apk\n",
     "FROM alpine\nRUN apk add --allow-untrusted ./pkgs/*.apk\n",
     "FROM centos:7\nRUN yum localinstall -y --nogpgcheck ./x.rpm\n",
     "FROM fedora\nRUN dnf install -y --nogpgcheck /tmp/rpms/*.rpm\n",

@@ -56,6 +56,9 @@ def _removals(run: RunStep) -> _Removals:
         words = c.unwrapped()
         prog = c.program
         if prog == "apt-mark" and len(words) > 1 and words[1].text == "auto":
+            if basename(c.words[0].text) == "xargs":
+                # `apt-mark showmanual | xargs apt-mark auto`: the names come from stdin.
+                out.all_auto = True
             for w in words[2:]:
                 if w.text.startswith("-"):
                     continue
@@ -376,8 +379,9 @@ class CurlAndWget(Rule):
     Catches: RUN steps of the final image running both `curl` and `wget`; reported at the first
     use of the tool used second.
 
-    Leaves alone: build stages (nothing of them reaches the final image unless copied), and
-    images using only one of them.
+    Leaves alone: build stages (nothing of them reaches the final image unless copied),
+    images using only one of them, and uses on some paths only (an `if`/`case` branch, the
+    right side of `||`): a fallback for another architecture or a missing tool.
     """
 
     id = "SL904"
@@ -391,6 +395,10 @@ class CurlAndWget(Rule):
         for run in ctx.final_runs():
             for c in run.commands:
                 prog = c.program
+                # A tool used on some paths only (an architecture's fallback branch, a
+                # `command -v curl || ...` choice) does not make the image use both.
+                if c.conditional:
+                    continue
                 if prog in ("curl", "wget") and prog not in first:
                     first[prog] = c
                     if len(first) == 2:

@@ -73,8 +73,10 @@ class SlimmerVariantAvailable(Rule):
     Leaves alone: build stages (their base does not ship), builder base images that carry
     ``ONBUILD`` triggers (they exist to compile what is built on them), images that are already slim,
     images whose only smaller variant uses another C library (alpine/musl: a behavioural
-    change, suggested only by ``slimline fix --rebase`` with a warning), unknown images, and
-    tags hidden behind unresolved build arguments.
+    change, suggested only by ``slimline fix --rebase`` with a warning), shell-less variants
+    (Ubuntu chiseled) when the final image's own steps need a shell (a RUN, a shell-form CMD,
+    ENTRYPOINT or HEALTHCHECK), releases a variant was never published for (chiseled .NET
+    before 8.0), unknown images, and tags hidden behind unresolved build arguments.
 
     estimated_bytes: the uncompressed size of the current variant minus that of the
     suggested one, from ``slimline/data/base_images.toml`` (linux/amd64 figures, each with its
@@ -97,7 +99,10 @@ class SlimmerVariantAvailable(Rule):
         info = classify(ref)
         if info is None or info.toolchain:
             return
-        same_libc = [o for o in info.slimmer if not o.changes_libc]
+        needs_shell = _needs_shell(ctx)
+        same_libc = [
+            o for o in info.slimmer if not o.changes_libc and (o.variant.shell or not needs_shell)
+        ]
         if not same_libc:
             return
         best = same_libc[0]
@@ -113,6 +118,20 @@ class SlimmerVariantAvailable(Rule):
             if ins.values
             else self.at_instruction(ctx, ins, "slimmer variant available")
         )
+
+
+def _needs_shell(ctx: CheckContext) -> bool:
+    """Whether the final image's own steps run /bin/sh: a RUN, or a shell-form CMD,
+    ENTRYPOINT or HEALTHCHECK. A shell-less base (Ubuntu chiseled) cannot build or run them."""
+    for stage in ctx.target_chain:
+        for ins in stage.instructions:
+            if ins.keyword == "RUN":
+                return True
+            if ins.keyword in ("CMD", "ENTRYPOINT") and ins.args and not ins.json:
+                return True
+            if ins.keyword == "HEALTHCHECK" and ins.args.upper().startswith("CMD") and not ins.json:
+                return True
+    return False
 
 
 class ToolchainInFinalImage(Rule):

@@ -202,6 +202,9 @@ def removals(run: RunStep, expander: Expander) -> Removals:
         prog = command.program
         args = command.unwrapped()[1:]
         if prog == "apt-mark" and args and args[0].text == "auto":
+            if basename(command.words[0].text) == "xargs":
+                # `apt-mark showmanual | xargs apt-mark auto`: the names come from stdin.
+                out.all_auto = True
             for w in args[1:]:
                 if w.text.startswith("-"):
                     continue

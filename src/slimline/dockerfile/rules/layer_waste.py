@@ -51,10 +51,19 @@ _ADD_EXTRACTS_RE = re.compile(
 _SMALL_FILE_RE = re.compile(
     r".+\.(?:txt|sh|bash|ps1|py|rb|pl|js|mjs|cjs|ts|json|ya?ml|toml|ini|conf|cfg|cnf|xml"
     r"|properties|env|lock|md|rst|pem|crt|key|pub|asc|gpg|list|repo|service|html?|css|php"
-    r"|template|tmpl|j2|patch|diff)",
+    r"|template|tmpl|j2|patch|diff)"
+    r"|\.[a-z0-9_-]*rc",  # run-control dotfiles: .npmrc, .yarnrc, .bashrc
     re.IGNORECASE,
 )
 _GLOB = frozenset("*?[")
+# Files conventionally named without an extension: a source so named is a file, not a
+# directory whose contents could land anywhere below the destination.
+_PLAIN_FILE_NAMES = frozenset({
+    "gemfile", "rakefile", "guardfile", "capfile", "podfile", "berksfile", "brewfile",
+    "pipfile", "procfile", "makefile", "gnumakefile", "dockerfile", "containerfile",
+    "jenkinsfile", "vagrantfile", "caddyfile", "justfile", "license", "licence", "copying",
+    "notice", "readme", "authors", "changelog", "version", "codeowners",
+})  # fmt: skip
 _UNKNOWN_WORKDIR = "/\x00workdir"  # the base image's WORKDIR: relative paths resolve consistently
 # Directories whose copies are too broad to claim every later path below them.
 _BROAD = frozenset({
@@ -206,14 +215,29 @@ def copy_artifacts(ins: Instruction, scope: Scope) -> list[Artifact]:
     dest = scope.resolve(dest_text)
     if dest is None:
         return []
-    into_dir = dest_text.endswith("/") or len(sources) > 1
+    # A destination that exists as a directory takes the source inside it whatever its
+    # spelling: `ADD https://.../s6-overlay.tar.xz /tmp` writes /tmp/s6-overlay.tar.xz.
+    into_dir = (
+        dest_text.endswith("/")
+        or len(sources) > 1
+        or dest_text in (".", "..")
+        or dest in _BROAD
+        or dest == scope.workdir
+    )
     is_add = ins.keyword == "ADD"
     out: list[Artifact] = []
     for src in sources:
         url = "://" in src or src.startswith("git@")
         name = basename(src.rstrip("/")) if not url else src.rstrip("/").rsplit("/", 1)[-1]
+        if "$" in name:
+            # `ADD .../s6-overlay-${S6_ARCH}.tar.xz /tmp/`: named as the RUN that uses it sees it.
+            expanded, ok = substitute(name, scope.env)
+            if ok and "$" not in expanded:
+                name = expanded
         looks_dir = (
-            src in (".", "./", "*", "./*") or src.endswith("/") or (not url and "." not in name)
+            src in (".", "./", "*", "./*")
+            or src.endswith("/")
+            or (not url and "." not in name and name.lower() not in _PLAIN_FILE_NAMES)
         )
         if is_add and not url and _ADD_EXTRACTS_RE.fullmatch(src) and ins.flag("from") is None:
             out.append(Artifact(dest, "copy", ins, tree=True, source=src))
@@ -612,8 +636,8 @@ class UpdateAlone(Rule):
                 estimate = None
                 if op.manager == "apt" and ctx.in_final_image(run.stage):
                     estimate = APT_LISTS_BYTES
-                words = op.command.unwrapped()
-                invoked = " ".join(w.text for w in words[:2] if not w.text.startswith("-"))
+                # Options may come first: `apt-get -y update` reads as `apt-get update`.
+                invoked = f"{op.tool} {op.raw_action}"
                 hint = _UPDATE_HINTS[op.manager].format(tool=op.tool)
                 yield self.at_command(
                     ctx,
@@ -695,10 +719,12 @@ class DeletedInLaterLayer(Rule):
     per deleted path.
 
     Leaves alone: deletions in the same RUN, and paths that the deleting RUN itself writes
-    first (``ln -s``, ``mkdir``, ``cp``...); build stages; paths in cache, tmpfs or bind
-    mounts; files of the base image (the Dockerfile does not say what they are); single
-    scripts, text and configuration files (``install.sh``, ``requirements.txt``: little to
-    gain); archives that are copied and extracted in a later RUN, which SL606 reports at the
+    first (``ln -s``, ``mkdir``, ``cp``...); the scratch directories of a copied tree
+    (``tmp/``, ``log/``, ``.cache/``) emptied after a build step of the same RUN
+    (``rails assets:precompile && rm -rf tmp/* log/*``): what the step wrote there; build
+    stages; paths in cache, tmpfs or bind mounts; files of the base image (the Dockerfile does not say what they are); single
+    scripts, text and configuration files (``install.sh``, ``requirements.txt``, ``.npmrc``:
+    little to gain); archives that are copied and extracted in a later RUN, which SL606 reports at the
     copy.
 
     estimated_bytes: for apt lists, 19,003,596 bytes measured after ``apt-get update`` on
@@ -737,7 +763,7 @@ class DeletedInLaterLayer(Rule):
                 artifacts = [a for a in artifacts if not covers(removal.path, a)]
                 if hit.path in extracted and _is_archive(hit):
                     continue  # SL606 reports an archive that is extracted in a later RUN
-                if _small(hit):
+                if _small(hit) or _scratch_cleanup(run, removal, hit):
                     continue
                 yield self.at_command(
                     ctx,
@@ -748,6 +774,28 @@ class DeletedInLaterLayer(Rule):
                 )
             artifacts = [a for a in artifacts if not (_is_archive(a) and a.path in extracted)]
             artifacts += paths.created
+
+
+# Scratch directories of an application tree: build steps write there, contexts rarely
+# hold them (.dockerignore).
+_SCRATCH_DIRS = frozenset({"tmp", "log", "logs", ".cache"})
+_NOT_BUILD_STEPS = frozenset({"rm", "cd", "set", "mkdir", "echo", "true", ":", "export"})
+
+
+def _scratch_cleanup(run: RunStep, removal: Removal, hit: Artifact) -> bool:
+    """``rails assets:precompile; rm -rf tmp/* log/*``: a build step empties the scratch
+    directories it wrote to in a copied tree. The copy only *may* have put files there."""
+    prefix = hit.path.rstrip("/") + "/"
+    if not hit.tree or not removal.path.startswith(prefix) or covers(removal.path, hit):
+        return False
+    if removal.path[len(prefix) :].split("/", 1)[0] not in _SCRATCH_DIRS:
+        return False
+    for command in run.commands:
+        if command is removal.command:
+            return False
+        if command.program and command.program not in _NOT_BUILD_STEPS:
+            return True
+    return False
 
 
 def _deleted_estimate(ctx: CheckContext, hit: Artifact) -> int | None:
@@ -1066,7 +1114,8 @@ class RecursiveChownAfterCopy(Rule):
 
     Leaves alone: chown/chmod in the same RUN that creates the files; targets nothing was
     copied into (``mkdir -p /data && chown -R app /data``) or only a single script or
-    configuration file; build stages.
+    configuration file; files a ``COPY --chown``/``--chmod`` already gave that owner or mode
+    (the RUN re-owns what it generated next to them); build stages.
 
     estimated_bytes: unknown (the size of the copied files is not in the Dockerfile).
     """
@@ -1115,13 +1164,24 @@ class RecursiveChownAfterCopy(Rule):
             if prog not in ("chown", "chmod") or not _recursive(args):
                 continue
             operands = [w for w in args if not w.text.startswith("-")]
-            if not any(w.text.startswith("--reference") for w in args):
-                operands = operands[1:]  # the owner or the mode
+            setting = None
+            if not any(w.text.startswith("--reference") for w in args) and operands:
+                setting = operands[0].text  # the owner or the mode
+                operands = operands[1:]
             for w in operands:
                 path = scope.resolve(w.text, cwd)
                 if path is None:
                     continue
-                hit = next((a for a in artifacts if _overlaps(path, a) and not _small(a)), None)
+                hit = next(
+                    (
+                        a
+                        for a in artifacts
+                        if _overlaps(path, a)
+                        and not _small(a)
+                        and not _already_set(a, prog, setting)
+                    ),
+                    None,
+                )
                 if hit is None:
                     continue
                 flag = "--chown=..." if prog == "chown" else "--chmod=..."
@@ -1141,6 +1201,21 @@ class RecursiveChownAfterCopy(Rule):
                     word=w,
                 )
                 break
+
+
+def _already_set(artifact: Artifact, prog: str, setting: str | None) -> bool:
+    """``COPY --chown=app`` then ``chown -R app`` (for what the RUN itself writes there): the
+    copied files already have that owner, so the advice to use ``--chown`` is taken."""
+    if setting is None or artifact.instruction.keyword not in ("COPY", "ADD"):
+        return False
+    flag = artifact.instruction.flag("chown" if prog == "chown" else "chmod")
+    if flag is None or not flag.value:
+        return False
+    if prog == "chmod":
+        return flag.value.lstrip("0") == setting.lstrip("0")
+    user, _, group = setting.replace(".", ":", 1).partition(":")
+    copied_user, _, copied_group = flag.value.partition(":")
+    return user == copied_user and (not group or not copied_group or group == copied_group)
 
 
 def _recursive(args: list[Word]) -> bool:
@@ -1234,8 +1309,16 @@ class ArchiveCopiedThenExtracted(Rule):
             )
         ins = hit.instruction
         remote = "://" in hit.source
+        origin = ins.flag("from")
         if remote:
             fix = "download, extract and delete it in one RUN (`curl -fsSL URL | tar -xz`)"
+        elif origin is not None and origin.value:
+            # ADD cannot read from another stage or image: extract there, or mount it.
+            fix = (
+                f"extract it in `{origin.value}` and copy the extracted files, or extract from a"
+                f" bind mount (`RUN --mount=type=bind,from={origin.value},source={hit.source},"
+                f"target=/tmp/{name} {tool} ...`)"
+            )
         elif _ADD_EXTRACTS_RE.fullmatch(hit.source):
             fix = (
                 f"use `ADD {hit.source} <dir>/`, which extracts it, or extract from a bind mount"

@@ -1025,7 +1025,8 @@ class ComposerCacheLeft(Rule):
     `cc`) or removal of the cache directory later in the same RUN.
 
     Leaves alone: COMPOSER_CACHE_DIR=/dev/null (what `--no-cache` sets); the cache directory
-    in a cache or tmpfs mount; build stages (the usual `composer install` in a stage whose
+    in a cache or tmpfs mount; a COMPOSER_HOME or COMPOSER_CACHE_DIR set in the RUN (such as a
+    `mktemp -d` directory) and removed by name after the install; build stages (the usual `composer install` in a stage whose
     vendor/ is copied). `php composer.phar install` is not recognised as Composer.
 
     estimated_bytes: none: it depends on the dependencies.
@@ -1064,7 +1065,11 @@ class ComposerCacheLeft(Rule):
                     targets.append(norm_path(env["COMPOSER_HOME"], env) + "/cache/files/x")
                 if root == "composer":
                     targets.append("/tmp/cache/files/x")
-                if mounted_any(run, targets, env) or self._cleaned(run, op, targets, env):
+                if (
+                    mounted_any(run, targets, env)
+                    or self._cleaned(run, op, targets, env)
+                    or self._home_removed(run, op, env)
+                ):
                     continue
                 yield self.at_command(
                     ctx,
@@ -1085,6 +1090,25 @@ class ComposerCacheLeft(Rule):
                 o.manager == "composer" and o.raw_action in ("clear-cache", "clearcache", "cc")
             ),
         )
+
+    @staticmethod
+    def _home_removed(run: RunStep, op: PackageOp, env: Mapping[str, str]) -> bool:
+        """docker-library's drupal: ``export COMPOSER_HOME="$(mktemp -d)"``, install, then
+        ``rm -rf "$COMPOSER_HOME"``: a path known only at build time, removed by name."""
+        names = [n for n in ("COMPOSER_HOME", "COMPOSER_CACHE_DIR") if env.get(n)]
+        if not names:
+            return False
+        spelled = {f"${n}" for n in names} | {f"${{{n}}}" for n in names}
+        spelled |= {f"{v}/cache" for v in spelled if "COMPOSER_HOME" in v}
+        for command in commands_after(run, op.command):
+            words = command.unwrapped()
+            if not words or basename(words[0].text) != "rm":
+                continue
+            for w in words[1:]:
+                text = w.text.removesuffix("/*").rstrip("/")
+                if text in spelled:
+                    return True
+        return False
 
 
 _CONDA_ACTIONS = frozenset({"install", "create", "update", "upgrade", "env"})

@@ -147,6 +147,19 @@ def _is_var_ref(text: str) -> bool:
     return _VAR_REF.search(text) is not None
 
 
+_VAR_SPANS = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _built_from_refs(text: str) -> bool:
+    """Whether a value is made of variable references (``${USER}:${PASS}``, ``key-$ENV``)
+    rather than a literal that happens to contain a ``$`` (``abc$uyc)hf_3rv@!a95n...``, a
+    generated Django key): what is left around the references is too short to be a secret."""
+    if not _is_var_ref(text):
+        return False
+    rest = _VAR_SPANS.sub("", text)
+    return len(re.sub(r"[^A-Za-z0-9]", "", rest)) < 8 or _placeholder(rest)
+
+
 def _resolve(ctx: CheckContext, ins: Instruction, text: str) -> str | None:
     """``text`` with the ENV/ARG values in effect at ``ins`` substituted; None if unknown."""
     if "$" not in text:
@@ -319,7 +332,7 @@ _NUMBER_OR_BOOL = re.compile(r"(?i)^(?:\d{1,5}|true|false|yes|no|on|off|y|n)$")
 def _not_a_secret(value: str) -> bool:
     """Values that cannot be a leaked credential, whatever they are called."""
     v = value.strip()
-    if len(v) < 3 or _is_var_ref(v) or _placeholder(v) or _NUMBER_OR_BOOL.match(v):
+    if len(v) < 3 or _built_from_refs(v) or _placeholder(v) or _NUMBER_OR_BOOL.match(v):
         return True
     if v.startswith(("/", "./", "../", "~/")) or re.match(r"^[A-Za-z]:[\\/]", v):
         return True  # a path: where the secret is, not the secret
@@ -434,7 +447,8 @@ class SecretInEnv(Rule):
 
     Leaves alone: `GPG_KEY`, `GPG_KEYS`, `NGINX_GPGKEY` (public key fingerprints), names ending
     in a token that makes them about a secret (`*_KEY_ID`, `PASSWORD_FILE`, `TOKEN_URL`,
-    `SECRET_KEY_LENGTH`), `TOKENIZERS_PARALLELISM`, `PWD`; empty values, variable references,
+    `SECRET_KEY_LENGTH`), `TOKENIZERS_PARALLELISM`, `PWD`; empty values, values made of
+    variable references (`${DB_USER}:${DB_PASS}`; a long literal around a `$` still counts),
     paths (`/run/secrets/db`), URLs without a password, numbers and booleans
     (`ALLOW_EMPTY_PASSWORD=yes`); obvious placeholders (`changeme`, `<your-token>`, `xxxx`,
     `example`, AWS's documented `...EXAMPLE` key) and well-known defaults (`postgres`, `root`,
@@ -710,7 +724,7 @@ def _secret_file_kind(path: str, source: bool) -> tuple[str, bool] | None:
     if low in _SECRET_DIRS:
         return f"the {base} directory", True
     if low in _DOTENV:
-        return f"{base}, which usually holds secrets", False
+        return f"{base} (which usually holds secrets)", False
     if low.endswith((".p12", ".pfx")):
         return f"a private key store ({base})", False
     if low.endswith(".key") and not any(h in low for h in _PUBLIC_KEY_HINTS):
@@ -1369,7 +1383,8 @@ class SignatureCheckDisabled(Rule):
     Leaves alone: installs whose packages are all local files (`apk add --allow-untrusted
     /tmp/pkg.apk`, `yum localinstall --nogpgcheck ./x.rpm`, `rpm -i --nosignature x.rpm`):
     such packages are usually built in an earlier stage, and where one is downloaded, the
-    download is where to verify it. TLS checks are SL009's.
+    download is where to verify it; `apk index --allow-untrusted`, which indexes local
+    packages and installs nothing. TLS checks are SL009's.
     """
 
     id = "SL010"
@@ -1422,7 +1437,8 @@ class SignatureCheckDisabled(Rule):
                 if not local:
                     return word, f"`{prog} {t}`"
             elif manager == "apk" and low == "--allow-untrusted":
-                if not local:
+                # `apk index --allow-untrusted`: indexes local packages, installs nothing.
+                if not local and op is not None and op.raw_action != "index":
                     return word, "`apk --allow-untrusted`"
             elif manager == "apt" and low in (
                 "--allow-unauthenticated",
