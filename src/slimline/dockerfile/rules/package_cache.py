@@ -176,6 +176,18 @@ def cleared_later(
     return False
 
 
+def cache_avoided(
+    run: RunStep,
+    command: Command,
+    targets: Iterable[str],
+    env: Mapping[str, str],
+    clears: Callable[[PackageOp], bool],
+) -> bool:
+    """Whether the cache never stays in the layer: it is a mount, or the same RUN empties it."""
+    targets = list(targets)
+    return mounted_any(run, targets, env) or cleared_later(run, command, targets, env, clears)
+
+
 class EnvCache:
     """ENV and ARG values before each RUN, computed once per RUN and rule pass."""
 
@@ -765,9 +777,7 @@ class PipCacheLeft(Rule):
                 targets.append(norm_path(value, env) + "/http-v2/x")
         if env.get("XDG_CACHE_HOME"):
             targets.append(norm_path(env["XDG_CACHE_HOME"], env) + "/pip/http-v2/x")
-        if mounted_any(run, targets, env):
-            return None
-        if cleared_later(
+        if cache_avoided(
             run,
             op.command,
             targets,
@@ -907,9 +917,7 @@ class NodeCacheLeft(Rule):
         configured = op.value("--cache") or _env_ci(env, "npm_config_cache")
         if configured:
             targets.append(norm_path(configured, env) + "/_cacache/index-v5/x")
-        if mounted_any(run, targets, env):
-            return None
-        if cleared_later(
+        if cache_avoided(
             run,
             op.command,
             targets,
@@ -940,9 +948,7 @@ class NodeCacheLeft(Rule):
         for configured in (op.value("--cache-folder"), env.get("YARN_CACHE_FOLDER")):
             if configured:
                 targets.append(norm_path(configured, env) + "/v6/x")
-        if mounted_any(run, targets, env):
-            return None
-        if cleared_later(
+        if cache_avoided(
             run,
             op.command,
             targets,
