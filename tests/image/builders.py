@@ -104,3 +104,157 @@ def docker_archive(layers: Sequence[bytes], destination: Path) -> Path:
         info.size = len(manifest)
         tar.addfile(info, io.BytesIO(manifest))
     return destination
+
+
+# ---- image layouts for the source tests -------------------------------------------------------
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+def config_document(
+    layers: Sequence[bytes],
+    *,
+    history: Sequence[dict[str, object]] | None = None,
+    architecture: str = "amd64",
+    os: str = "linux",
+    variant: str | None = None,
+    config: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """An image config whose diff_ids are those of `layers` (uncompressed tars)."""
+    document: dict[str, object] = {
+        "architecture": architecture,
+        "os": os,
+        "config": config if config is not None else {},
+        "rootfs": {"type": "layers", "diff_ids": [sha256(layer) for layer in layers]},
+        "history": list(history)
+        if history is not None
+        else [{"created_by": f"RUN step {i}"} for i in range(len(layers))],
+    }
+    if variant:
+        document["variant"] = variant
+    return document
+
+
+def encode(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+def write_tar(
+    members: Sequence[tuple[str, bytes]], destination: Path, *, gzip_outer: bool = False
+) -> Path:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members:
+            info = _info(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    data = buffer.getvalue()
+    destination.write_bytes(gzipped(data) if gzip_outer else data)
+    return destination
+
+
+def legacy_archive(
+    images: Sequence[tuple[Sequence[bytes], Sequence[str], dict[str, object]]],
+    destination: Path,
+    *,
+    gzip_layers: bool = False,
+    gzip_outer: bool = False,
+) -> Path:
+    """A legacy `docker save` archive of several images: (layer tars, RepoTags, config)."""
+    members: dict[str, bytes] = {}
+    manifest = []
+    for layers, tags, document in images:
+        config = encode(document)
+        config_name = sha256(config).removeprefix("sha256:") + ".json"
+        members[config_name] = config
+        names = []
+        for layer in layers:
+            name = sha256(layer).removeprefix("sha256:") + "/layer.tar"
+            members[name] = gzipped(layer) if gzip_layers else layer
+            names.append(name)
+        manifest.append({"Config": config_name, "RepoTags": list(tags), "Layers": names})
+    members["manifest.json"] = encode(manifest)
+    return write_tar(list(members.items()), destination, gzip_outer=gzip_outer)
+
+
+class OCILayout:
+    """Blobs by digest plus the top-level index, written as a layout directory or a tarball."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.index: list[dict[str, object]] = []
+        self.docker_manifest: list[dict[str, object]] = []
+
+    def blob(self, data: bytes, media_type: str) -> dict[str, object]:
+        digest = sha256(data)
+        self.blobs[digest] = data
+        return {"mediaType": media_type, "digest": digest, "size": len(data)}
+
+    def image(
+        self,
+        layers: Sequence[bytes],
+        document: dict[str, object],
+        *,
+        gzip_layers: bool = False,
+        layer_media_type: str | None = None,
+        platform: dict[str, str] | None = None,
+        tags: Sequence[str] = (),
+    ) -> dict[str, object]:
+        """Store one image; return its manifest descriptor (not yet listed in index.json)."""
+        config = self.blob(encode(document), OCI_CONFIG)
+        media_type = layer_media_type or (OCI_LAYER + "+gzip" if gzip_layers else OCI_LAYER)
+        descriptors = [
+            self.blob(gzipped(layer) if gzip_layers else layer, media_type) for layer in layers
+        ]
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": config,
+            "layers": descriptors,
+        }
+        descriptor = self.blob(encode(manifest), OCI_MANIFEST)
+        if platform is not None:
+            descriptor["platform"] = platform
+        if tags:
+            descriptor["annotations"] = {
+                "io.containerd.image.name": f"docker.io/library/{tags[0]}",
+                "org.opencontainers.image.ref.name": tags[0].rpartition(":")[2],
+            }
+        self.docker_manifest.append(
+            {
+                "Config": "blobs/" + str(config["digest"]).replace(":", "/"),
+                "RepoTags": list(tags),
+                "Layers": ["blobs/" + str(d["digest"]).replace(":", "/") for d in descriptors],
+            }
+        )
+        return descriptor
+
+    def image_index(self, manifests: Sequence[dict[str, object]]) -> dict[str, object]:
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(manifests)}
+        return self.blob(encode(index), OCI_INDEX)
+
+    def members(self, *, docker: bool = False) -> list[tuple[str, bytes]]:
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": self.index}
+        members = [
+            ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+            ("index.json", encode(index)),
+        ]
+        members += [("blobs/" + d.replace(":", "/"), data) for d, data in self.blobs.items()]
+        if docker:
+            members.append(("manifest.json", encode(self.docker_manifest)))
+        return members
+
+    def write_dir(self, root: Path) -> Path:
+        for name, data in self.members():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return root
+
+    def write_tar(
+        self, destination: Path, *, docker: bool = False, gzip_outer: bool = False
+    ) -> Path:
+        return write_tar(self.members(docker=docker), destination, gzip_outer=gzip_outer)
