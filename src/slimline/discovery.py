@@ -4,7 +4,6 @@ configuration or on the command line, and skipping VCS and dependency directorie
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -78,7 +77,3 @@ def discover_files(root: Path, excludes: Iterable[str] = ()) -> list[str]:
                 if os.path.isfile(full):
                     found.append(full)
     return found
-
-
-def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(path, p) for p in patterns)

@@ -193,14 +193,6 @@ class Dockerfile:
         end_line, end_col = self.position(end)
         return Span(line, col, end_line, end_col, start, end)
 
-    def line_text(self, line: int) -> str:
-        """The text of a 1-based line without its line ending."""
-        if not 1 <= line <= len(self._line_starts):
-            return ""
-        start = self._line_starts[line - 1]
-        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
-
     def comments_before(self) -> Iterator[tuple[Instruction, list[Comment]]]:
         """Each instruction with the comment lines directly above it (blank lines reset)."""
         pending: list[Comment] = []

@@ -9,7 +9,7 @@ Dockerfile. ``sh -c "..."`` strings and shell heredoc bodies are parsed recursiv
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -140,9 +140,6 @@ class Script:
     errexit: bool = False  # ``set -e`` seen
     pipefail: bool = False
     parse_error: bool = False
-
-    def all_commands(self) -> Iterator[Command]:
-        yield from self.commands
 
 
 @lru_cache(maxsize=1)

@@ -176,6 +176,11 @@ def cleared_later(
     return False
 
 
+def cache_subcommand(manager: str, *subactions: str) -> Callable[[PackageOp], bool]:
+    """Recognises ``<manager> cache <subaction>``, the way npm, pip and yarn empty their cache."""
+    return lambda o: o.manager == manager and o.action == "cache" and o.subaction in subactions
+
+
 def cache_avoided(
     run: RunStep,
     command: Command,
@@ -782,11 +787,7 @@ class PipCacheLeft(Rule):
             op.command,
             targets,
             env,
-            lambda o: (
-                o.manager == "pip"
-                and o.action == "cache"
-                and o.subaction in ("purge", "remove", "rm")
-            ),
+            cache_subcommand("pip", "purge", "remove", "rm"),
         ):
             return None
         return self.at_command(
@@ -922,11 +923,7 @@ class NodeCacheLeft(Rule):
             op.command,
             targets,
             env,
-            lambda o: (
-                o.manager == "npm"
-                and o.action == "cache"
-                and o.subaction in ("clean", "clear", "rm")
-            ),
+            cache_subcommand("npm", "clean", "clear", "rm"),
         ):
             return None
         return self.at_command(
@@ -953,7 +950,7 @@ class NodeCacheLeft(Rule):
             op.command,
             targets,
             env,
-            lambda o: o.manager == "yarn" and o.action == "cache" and o.subaction == "clean",
+            cache_subcommand("yarn", "clean"),
         ):
             return None
         label = "yarn" + (f" {op.raw_action}" if op.raw_action else "")
