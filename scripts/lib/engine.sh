@@ -1,0 +1,79 @@
+# Shared set-up for the integration tests: a Docker engine, local Debian base images and the
+# registry server binary. Nothing comes from Docker Hub: the base images are built with mmdebstrap
+# from Debian's archive and imported under the names the Dockerfiles use.
+# shellcheck shell=bash
+
+ENGINE_STATE="${SLIMLINE_ENGINE_STATE:-$PWD/build/engine}"
+
+_engine_up() { docker info >/dev/null 2>&1; }
+
+# ensure_engine: install docker.io, mmdebstrap and docker-registry if missing (root only), start
+# dockerd without bridges or iptables when no engine answers, then make the base images.
+ensure_engine() {
+  local missing=()
+  _engine_up || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    _apt_install "${missing[@]}" || return 1
+  fi
+  if ! _engine_up; then
+    if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null 2>&1; then
+      echo "no Docker engine answers and this script cannot start one (run as root)" >&2
+      return 1
+    fi
+    mkdir -p "$ENGINE_STATE"
+    nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+      >"$ENGINE_STATE/dockerd.log" 2>&1 &
+    local waited=0
+    until _engine_up; do
+      sleep 1
+      waited=$((waited + 1))
+      if [ "$waited" -ge 60 ]; then
+        echo "dockerd did not start in 60 s; its log:" >&2
+        tail -20 "$ENGINE_STATE/dockerd.log" >&2
+        return 1
+      fi
+    done
+  fi
+  ensure_base_images
+}
+
+# The official images' slim variants drop documentation, man pages and locales through dpkg's
+# path-exclude; the same options make our local debian:bookworm-slim.
+_SLIM_DPKG_OPTS=(
+  --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-include=/usr/share/locale/locale.alias'
+)
+
+_make_base() {
+  local tag="$1"
+  shift
+  docker image inspect "$tag" >/dev/null 2>&1 && return 0
+  mkdir -p "$ENGINE_STATE"
+  local tar="$ENGINE_STATE/${tag//[:\/]/_}.tar"
+  if [ ! -s "$tar" ]; then
+    mmdebstrap --quiet --variant=minbase --format=tar "$@" bookworm "$tar.part" >"$tar.log" 2>&1 || {
+      echo "mmdebstrap failed for $tag; its log:" >&2
+      tail -20 "$tar.log" >&2
+      return 1
+    }
+    mv "$tar.part" "$tar"
+  fi
+  docker import --change 'CMD ["bash"]' "$tar" "$tag" >/dev/null
+}
+
+ensure_base_images() {
+  _make_base debian:bookworm &
+  local full=$!
+  _make_base debian:bookworm-slim "${_SLIM_DPKG_OPTS[@]}" &
+  local slim=$!
+  local status=0
+  wait "$full" || status=1
+  wait "$slim" || status=1
+  return "$status"
+}
