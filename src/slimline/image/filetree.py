@@ -17,12 +17,14 @@ from slimline.image.layers import AUFS_META_PREFIX, EntryKind, LayerEntry
 
 
 class FileRecord(NamedTuple):
-    """One copy of a path: which layer wrote it, its declared size, its kind."""
+    """One copy of a path: which layer wrote it, its declared size, its kind and mode bits."""
 
     layer: int
     size: int
     kind: EntryKind
     link_target: str = ""
+    mode: int = 0
+    uid: int = 0
 
 
 class ShadowedCopy(NamedTuple):
@@ -79,7 +81,9 @@ class LayerTree:
                 )
             # the merged view applies entries in archive order, so the last copy moves to the end
             del self.files[entry.path]
-        self.files[entry.path] = FileRecord(self.index, entry.size, entry.kind, entry.link_target)
+        self.files[entry.path] = FileRecord(
+            self.index, entry.size, entry.kind, entry.link_target, entry.mode, entry.uid
+        )
 
 
 def dirname(path: str) -> str:

@@ -16,7 +16,7 @@ import os
 import posixpath
 import tarfile
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO, Any, Literal, Protocol, cast
@@ -29,6 +29,7 @@ AUFS_META_PREFIX = ".wh..wh."
 
 DEFAULT_MAX_ENTRIES = 5_000_000
 DEFAULT_MAX_TOTAL_SIZE = 64 * 1024**3
+DEFAULT_MAX_CAPTURE_SIZE = 32 * 1024**2
 _CHUNK = 1 << 20
 
 
@@ -67,6 +68,8 @@ class LayerEntry:
     is_whiteout: bool = False
     whiteout_target: str = ""
     is_opaque: bool = False
+    # the bytes of a regular file that the reader was asked to capture, else None
+    content: bytes | None = None
 
 
 def detect_compression(head: bytes) -> Compression:
@@ -161,8 +164,13 @@ def read_layer(
     digest_of: DigestOf = "compressed",
     max_entries: int = DEFAULT_MAX_ENTRIES,
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,
+    capture: Callable[[str], bool] | None = None,
+    max_capture_size: int = DEFAULT_MAX_CAPTURE_SIZE,
 ) -> Iterator[LayerEntry]:
     """Yield the entries of one layer in archive order.
+
+    Regular files whose path `capture` accepts, up to `max_capture_size` bytes each, carry their
+    bytes in `content`: catalogers read package databases this way, in the same single pass.
 
     `digest` is checked over the compressed bytes (a blob digest) or the uncompressed tar (a
     diff_id), as `digest_of` says. The check completes when the stream ends, so a mismatch is
@@ -176,6 +184,8 @@ def read_layer(
                 digest_of=digest_of,
                 max_entries=max_entries,
                 max_total_size=max_total_size,
+                capture=capture,
+                max_capture_size=max_capture_size,
             )
         return
     expected = _parse_digest(digest) if digest is not None else None
@@ -188,7 +198,9 @@ def read_layer(
         stream = _decompressor(cast(IO[bytes], buffered), compression)
         tar_hash = _HashingReader(stream, algorithm)
         tar_stream = io.BufferedReader(tar_hash, _CHUNK)
-        end = yield from _entries(tar_stream, max_entries, max_total_size)
+        end = yield from _entries(
+            tar_stream, max_entries, max_total_size, capture, max_capture_size
+        )
         while tar_stream.read(_CHUNK):
             pass
         # tarfile takes a stream that stops between members for a complete archive; a real one
@@ -215,7 +227,11 @@ def read_layer(
 
 
 def _entries(
-    stream: IO[bytes], max_entries: int, max_total_size: int
+    stream: IO[bytes],
+    max_entries: int,
+    max_total_size: int,
+    capture: Callable[[str], bool] | None,
+    max_capture_size: int,
 ) -> Generator[LayerEntry, None, int]:
     """Yield the entries; return the offset where the end-of-archive marker should start."""
     count = 0
@@ -243,7 +259,18 @@ def _entries(
                 symlinks.add(path)
             if "\x00" in link_target:
                 raise LayerError(f"link target contains a NUL byte: {path!r}")
-            yield _entry(path, kind, info, link_target)
+            content = None
+            if (
+                capture is not None
+                and kind is EntryKind.FILE
+                and info.size <= max_capture_size
+                and capture(path)
+            ):
+                member = tar.extractfile(info)
+                content = member.read() if member is not None else None
+                if content is not None and len(content) != info.size:
+                    raise LayerError(f"layer entry {path!r} is cut short")
+            yield _entry(path, kind, info, link_target, content)
         end: int = tar.offset
     return end
 
@@ -258,7 +285,9 @@ def _check_ancestors(path: str, symlinks: set[str]) -> None:
         parent = posixpath.dirname(parent)
 
 
-def _entry(path: str, kind: EntryKind, info: tarfile.TarInfo, link_target: str) -> LayerEntry:
+def _entry(
+    path: str, kind: EntryKind, info: tarfile.TarInfo, link_target: str, content: bytes | None
+) -> LayerEntry:
     parent, base = posixpath.split(path)
     is_opaque = base == OPAQUE_MARKER
     # other `.wh..wh.` names are aufs bookkeeping, not deletions
@@ -282,4 +311,5 @@ def _entry(path: str, kind: EntryKind, info: tarfile.TarInfo, link_target: str) 
         is_whiteout=is_whiteout,
         whiteout_target=target,
         is_opaque=is_opaque,
+        content=content,
     )

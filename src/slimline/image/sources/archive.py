@@ -147,4 +147,4 @@ def _open(store: Store, path: Path, reference: str | None) -> Image:
                 location=f"{label}: layer {index} ({name})",
             )
         )
-    return Image(label, config, layers, store.close)
+    return Image(label, config, layers, store.close, image_id=config_digest)

@@ -213,11 +213,11 @@ class LayerRef:
     def open(self) -> IO[bytes]:
         return self.opener()
 
-    def entries(self) -> Iterator[LayerEntry]:
+    def entries(self, capture: Callable[[str], bool] | None = None) -> Iterator[LayerEntry]:
         """The layer's entries; ImageError when it is corrupt or a digest does not match.
 
         Digests are known only once the stream ends: consume the whole iterator before trusting
-        what it yielded.
+        what it yielded. `capture` selects the regular files whose bytes come with their entry.
         """
         label = self.location or f"layer {self.index}"
         with self.open() as raw:
@@ -229,9 +229,13 @@ class LayerRef:
                 stream = cast(IO[bytes], io.BufferedReader(hashing, _CHUNK))
             try:
                 if self.diff_id is not None:
-                    yield from read_layer(stream, digest=self.diff_id, digest_of="uncompressed")
+                    yield from read_layer(
+                        stream, digest=self.diff_id, digest_of="uncompressed", capture=capture
+                    )
                 else:
-                    yield from read_layer(stream, digest=self.digest, digest_of="compressed")
+                    yield from read_layer(
+                        stream, digest=self.digest, digest_of="compressed", capture=capture
+                    )
                 # read_layer drains the blob, but a buffered reader may still hold its tail
                 while stream.read(_CHUNK):
                     pass
@@ -280,11 +284,18 @@ class Image:
         config: ImageConfig,
         layers: Sequence[LayerRef],
         closer: Callable[[], None] = lambda: None,
+        *,
+        image_id: str | None = None,
+        repo_digests: Sequence[str] = (),
     ) -> None:
         self._name = name
         self._config = config
         self._layers = tuple(layers)
         self._closer = closer
+        # the config's digest, which engines show as the image ID
+        self.image_id = image_id
+        # `repo@sha256:...` manifest digests, when the source knows them
+        self.repo_digests = tuple(repo_digests)
 
     @property
     def name(self) -> str:

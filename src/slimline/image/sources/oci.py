@@ -272,4 +272,4 @@ def open_store(store: Store, label: str, reference: str | None, platform: str | 
                 location=f"{label}: layer {index} ({digest})",
             )
         )
-    return Image(label, config, layers, store.close)
+    return Image(label, config, layers, store.close, image_id=config_descriptor["digest"])

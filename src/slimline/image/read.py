@@ -1,0 +1,59 @@
+"""Reading an image once: every layer streamed a single time into its tree, with the bytes of the
+files that catalogers and detectors asked for, then merged into the final filesystem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slimline.image.filetree import LayerTree, MergedTree
+from slimline.image.files import ImageFiles
+from slimline.image.layers import EntryKind
+from slimline.image.sources.base import ImageSource, LayerRef
+
+# (layer index, bytes read so far in that layer's entries, layer count)
+Progress = Callable[[LayerRef, int], None]
+
+
+@dataclass(slots=True)
+class ReadImage:
+    layers: list[LayerTree]
+    files: ImageFiles
+
+
+def read_image(
+    image: ImageSource,
+    capture: Callable[[str], bool] | None = None,
+    progress: Progress | None = None,
+) -> ReadImage:
+    """Stream every layer once; ImageError when a layer is corrupt or its digest is wrong.
+
+    `progress(layer, done)` is called now and then with the bytes of entries read so far in
+    `layer`, and once more when the layer is complete.
+    """
+    trees: list[LayerTree] = []
+    contents: dict[int, dict[str, bytes]] = {}
+    merged = MergedTree()
+    for ref in image.layers:
+        tree = LayerTree(ref.index)
+        captured: dict[str, bytes] = {}
+        done = 0
+        next_report = 1 << 24
+        for entry in ref.entries(capture):
+            tree.add(entry)
+            if entry.content is not None:
+                captured[entry.path] = entry.content
+            elif entry.kind is EntryKind.HARDLINK and entry.link_target in captured:
+                captured[entry.path] = captured[entry.link_target]
+            if progress is not None:
+                done += entry.size
+                if done >= next_report:
+                    progress(ref, done)
+                    next_report = done + (1 << 24)
+        if progress is not None:
+            progress(ref, tree.size_bytes)
+        trees.append(tree)
+        if captured:
+            contents[ref.index] = captured
+        merged.apply(tree)
+    return ReadImage(trees, ImageFiles(merged, contents))
