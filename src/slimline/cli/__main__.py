@@ -1,0 +1,3 @@
+from slimline.cli import main
+
+main()
