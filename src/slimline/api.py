@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slimline.config import Config
 from slimline.dockerfile import pragmas
@@ -14,6 +15,9 @@ from slimline.dockerfile.parse import ParseError, parse_bytes
 from slimline.dockerfile.rules import Rule, load_rules
 from slimline.findings import Finding, InputError, RuleInfo
 from slimline.results import CheckReport, FileResult
+
+if TYPE_CHECKING:
+    from slimline.image.model import ImageAnalysis
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
 STDIN = "-"
@@ -195,3 +199,33 @@ def _run(files: list[str], config: Config, jobs: int | None) -> Iterable[FileRes
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return [r for batch in pool.map(_check_many, batches) for r in batch]
+
+
+def analyze(
+    image: str,
+    *,
+    platform: str | None = None,
+    dockerfile: str | None = None,
+    packages: bool = True,
+    findings: bool = True,
+) -> ImageAnalysis:
+    """Open `image` (any source `slimline analyze` takes) and analyze it.
+
+    `dockerfile` is the text of the Dockerfile it was built from, to name each layer's line.
+    Raises slimline.image.sources.ImageError when the image cannot be opened or read.
+    """
+    from slimline.image.analyze import AnalyzeOptions, analyze_image
+    from slimline.image.sources import open_image
+
+    options = AnalyzeOptions(packages=packages, findings=findings, dockerfile=dockerfile)
+    with open_image(image, platform=platform) as opened:
+        return analyze_image(opened, options)
+
+
+def sbom(image: str, *, format: str = "cyclonedx", platform: str | None = None) -> str:
+    """The SBOM of `image` as a CycloneDX 1.6 or SPDX 2.3 JSON document."""
+    from slimline.report import RenderOptions
+    from slimline.report.sbom import get_renderer
+
+    analysis = analyze(image, platform=platform, findings=False)
+    return get_renderer(format).render(analysis, RenderOptions())

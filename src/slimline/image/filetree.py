@@ -162,6 +162,67 @@ class MergedTree:
             stack.extend(self._children.pop(current, ()))
 
 
+@dataclass(frozen=True, slots=True)
+class LayerChanges:
+    """What one layer does to the filesystem below it; bytes are those of regular files."""
+
+    added_files: int = 0
+    added_bytes: int = 0
+    changed_files: int = 0
+    changed_bytes: int = 0
+    removed_files: int = 0
+    removed_bytes: int = 0
+
+
+def layer_changes(merged: MergedTree, layer: LayerTree) -> LayerChanges:
+    """Compare `layer` with `merged`, the filesystem below it; call before applying it.
+
+    Directories are not counted (a layer repeats every parent directory of what it writes). A
+    removed directory counts every path beneath it; a path that the same layer removes and
+    writes again counts as changed.
+    """
+    removed: dict[str, FileRecord] = {}
+    for target in layer.whiteouts:
+        _collect(merged, target, removed, include_self=True)
+    for directory in layer.opaque_dirs:
+        _collect(merged, directory, removed, include_self=False)
+    added = added_bytes = changed = changed_bytes = 0
+    for path, record in layer.files.items():
+        if record.kind is EntryKind.DIR:
+            continue
+        below = merged.files.get(path)
+        if below is not None and below.kind is not EntryKind.DIR:
+            changed += 1
+            changed_bytes += record.size
+            removed.pop(path, None)
+        else:
+            added += 1
+            added_bytes += record.size
+    gone = [record for record in removed.values() if record.kind is not EntryKind.DIR]
+    return LayerChanges(
+        added_files=added,
+        added_bytes=added_bytes,
+        changed_files=changed,
+        changed_bytes=changed_bytes,
+        removed_files=len(gone),
+        removed_bytes=sum(record.size for record in gone if record.kind is EntryKind.FILE),
+    )
+
+
+def _collect(
+    merged: MergedTree, path: str, into: dict[str, FileRecord], *, include_self: bool
+) -> None:
+    stack = [path] if include_self else list(merged.children(path))
+    while stack:
+        current = stack.pop()
+        record = merged.files.get(current)
+        if record is None:
+            continue
+        into[current] = record
+        if record.kind is EntryKind.DIR:
+            stack.extend(merged.children(current))
+
+
 def merge_layers(layers: Iterable[LayerTree]) -> MergedTree:
     merged = MergedTree()
     for layer in layers:

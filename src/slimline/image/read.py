@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slimline.image.filetree import LayerTree, MergedTree
 from slimline.image.files import ImageFiles
+from slimline.image.filetree import LayerChanges, LayerTree, MergedTree, layer_changes
 from slimline.image.layers import EntryKind
 from slimline.image.sources.base import ImageSource, LayerRef
 
-# (layer index, bytes read so far in that layer's entries, layer count)
+# called with a layer and the bytes of its entries read so far
 Progress = Callable[[LayerRef, int], None]
 
 
@@ -19,6 +19,8 @@ Progress = Callable[[LayerRef, int], None]
 class ReadImage:
     layers: list[LayerTree]
     files: ImageFiles
+    # per layer, what it did to the filesystem below it
+    changes: list[LayerChanges]
 
 
 def read_image(
@@ -34,6 +36,7 @@ def read_image(
     trees: list[LayerTree] = []
     contents: dict[int, dict[str, bytes]] = {}
     merged = MergedTree()
+    changes: list[LayerChanges] = []
     for ref in image.layers:
         tree = LayerTree(ref.index)
         captured: dict[str, bytes] = {}
@@ -55,5 +58,6 @@ def read_image(
         trees.append(tree)
         if captured:
             contents[ref.index] = captured
+        changes.append(layer_changes(merged, tree))
         merged.apply(tree)
-    return ReadImage(trees, ImageFiles(merged, contents))
+    return ReadImage(trees, ImageFiles(merged, contents), changes)
