@@ -79,4 +79,3 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"slimline: internal error: {type(exc).__name__}: {exc} (set SLIMLINE_DEBUG=1 for details)\n"
         )
         sys.exit(EXIT_ERROR)
-
