@@ -134,6 +134,20 @@ def test_diff_id_over_uncompressed_bytes() -> None:
         entries(blob, digest=sha256(blob), digest_of="uncompressed")
 
 
+def test_blob_digest_and_diff_id_together() -> None:
+    blob = gzipped(SAMPLE)
+    good = {"digest": sha256(blob), "diff_id": sha256(SAMPLE)}
+    assert entries(blob, **good) == entries(SAMPLE)
+    with pytest.raises(LayerError, match=f"expected {sha256(SAMPLE + b'x')}"):
+        entries(blob, digest=sha256(blob), diff_id=sha256(SAMPLE + b"x"))
+    with pytest.raises(LayerError, match=f"expected {sha256(blob + b'x')}"):
+        entries(blob, digest=sha256(blob + b"x"), diff_id=sha256(SAMPLE))
+    # an uncompressed blob is its own tar: two different digests cannot both hold
+    with pytest.raises(LayerError, match="two digests"):
+        entries(SAMPLE, digest=sha256(SAMPLE), diff_id=sha256(blob))
+    assert entries(SAMPLE, digest=sha256(SAMPLE), diff_id=sha256(SAMPLE)) == entries(SAMPLE)
+
+
 def test_digest_covers_bytes_after_the_tar_end() -> None:
     padded = SAMPLE + b"\x00" * 10240
     assert entries(padded, digest=sha256(padded), digest_of="uncompressed")

@@ -8,18 +8,30 @@ once and never held in memory.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib
 import io
 import os
 import posixpath
-import tarfile
+import queue
+import threading
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO, Any, Literal, Protocol, cast
+
+from slimline.image.tarstream import (
+    DIRECTORY,
+    HARDLINK,
+    REGULAR,
+    SYMLINK,
+    Member,
+    TarFormatError,
+    TarStream,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -102,10 +114,11 @@ class _Readable(Protocol):
 class _HashingReader(io.RawIOBase):
     """Feeds every byte read through a hash, so verification costs no second pass."""
 
-    def __init__(self, raw: _Readable, algorithm: str) -> None:
+    def __init__(self, raw: _Readable, algorithm: str | None) -> None:
         super().__init__()
         self._raw = raw
-        self.hasher = hashlib.new(algorithm)
+        # None: count the bytes, hash nothing (no digest to check at this level)
+        self.hasher = hashlib.new(algorithm) if algorithm else None
         self.count = 0
 
     def readable(self) -> bool:
@@ -116,13 +129,82 @@ class _HashingReader(io.RawIOBase):
         data = self._raw.read(len(view))
         n = len(data)
         view[:n] = data
-        self.hasher.update(data)
+        if self.hasher is not None:
+            self.hasher.update(data)
         self.count += n
         return n
 
     def drain(self) -> None:
         while self.read(_CHUNK):
             pass
+
+
+class _Prefetch(io.RawIOBase):
+    """Reads `tar` to its end in a background thread, a few chunks ahead of the reader, then
+    drains `blob` so that its digest covers every byte. Errors reach the reader."""
+
+    _AHEAD = 8
+
+    def __init__(self, tar: _HashingReader, blob: _HashingReader) -> None:
+        super().__init__()
+        self._tar = tar
+        self._blob = blob
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(self._AHEAD)
+        self._stop = threading.Event()
+        self._left = b""
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, daemon=True)
+
+    def __enter__(self) -> _Prefetch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def _put(self, item: bytes | BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            while chunk := self._tar.read(_CHUNK):
+                if not self._put(chunk):
+                    return
+            self._blob.drain()
+            self._put(None)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._put(exc)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            if self._done:
+                return 0
+            item = self._queue.get()
+            if item is None:
+                self._done = True
+                return 0
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            self._left = item
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._left))
+        view[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
 
 
 def _parse_digest(digest: str) -> tuple[str, str]:
@@ -145,18 +227,6 @@ def _decompressor(raw: IO[bytes], compression: Compression) -> _Readable:
     return raw
 
 
-def _kind(info: tarfile.TarInfo) -> EntryKind:
-    if info.isreg():
-        return EntryKind.FILE
-    if info.isdir():
-        return EntryKind.DIR
-    if info.issym():
-        return EntryKind.SYMLINK
-    if info.islnk():
-        return EntryKind.HARDLINK
-    return EntryKind.OTHER
-
-
 def read_layer(
     source: str | os.PathLike[str] | IO[bytes],
     *,
@@ -166,6 +236,7 @@ def read_layer(
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,
     capture: Callable[[str], bool] | None = None,
     max_capture_size: int = DEFAULT_MAX_CAPTURE_SIZE,
+    diff_id: str | None = None,
 ) -> Iterator[LayerEntry]:
     """Yield the entries of one layer in archive order.
 
@@ -175,6 +246,8 @@ def read_layer(
     `digest` is checked over the compressed bytes (a blob digest) or the uncompressed tar (a
     diff_id), as `digest_of` says. The check completes when the stream ends, so a mismatch is
     raised after the last entry: consume the whole iterator before trusting what it yielded.
+    `diff_id`, when given too, is checked over the uncompressed tar. Each digest is computed
+    once, and only when there is one to check.
     """
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as handle:
@@ -186,43 +259,62 @@ def read_layer(
                 max_total_size=max_total_size,
                 capture=capture,
                 max_capture_size=max_capture_size,
+                diff_id=diff_id,
             )
         return
-    expected = _parse_digest(digest) if digest is not None else None
-    algorithm = expected[0] if expected else "sha256"
-    buffered = io.BufferedReader(_HashingReader(source, algorithm), _CHUNK)
-    compressed_hash = buffered.raw
-    assert isinstance(compressed_hash, _HashingReader)
+    blob_digest = digest if digest_of == "compressed" else None
+    tar_digest = diff_id if digest_of == "compressed" else digest
+    if digest_of == "uncompressed" and diff_id is not None and diff_id != digest:
+        raise ValueError("two different uncompressed digests")
+    checks = [(d, _parse_digest(d)) for d in (blob_digest, tar_digest) if d is not None]
+    blob_algorithm = _parse_digest(blob_digest)[0] if blob_digest else None
+    tar_algorithm = _parse_digest(tar_digest)[0] if tar_digest else None
+    # the compression is known only after the first bytes went through the blob's hasher
+    raw_hash = _HashingReader(source, blob_algorithm or tar_algorithm)
+    buffered = io.BufferedReader(raw_hash, _CHUNK)
     compression = detect_compression(buffered.peek(4)[:4])
+    if compression is Compression.NONE:
+        if blob_digest and tar_digest and blob_digest != tar_digest:
+            raise LayerError(
+                f"layer digest mismatch: an uncompressed layer has two digests,"
+                f" {blob_digest} and {tar_digest}"
+            )
+        # an uncompressed blob's digest is its tar's: one hash serves both
+        tar_algorithm = None
+    elif blob_algorithm is None:
+        raw_hash.hasher = None
+    compressed_hash = raw_hash
     try:
         stream = _decompressor(cast(IO[bytes], buffered), compression)
-        tar_hash = _HashingReader(stream, algorithm)
-        tar_stream = io.BufferedReader(tar_hash, _CHUNK)
-        end = yield from _entries(
-            tar_stream, max_entries, max_total_size, capture, max_capture_size
-        )
-        while tar_stream.read(_CHUNK):
-            pass
-        # tarfile takes a stream that stops between members for a complete archive; a real one
-        # ends with zero blocks, so their absence means the layer was cut short
-        if tar_hash.count < end + tarfile.BLOCKSIZE:
-            raise LayerError(f"corrupt or truncated {compression} layer: the tar ends early")
-        compressed_hash.drain()
+        tar_hash = _HashingReader(stream, tar_algorithm)
+        # reading, decompressing and hashing run in a thread of their own (they release the
+        # GIL), so they overlap with parsing the tar headers here
+        with _Prefetch(tar_hash, compressed_hash) as prefetched:
+            tar_stream = io.BufferedReader(prefetched, _CHUNK)
+            yield from _entries(tar_stream, max_entries, max_total_size, capture, max_capture_size)
+            while tar_stream.read(_CHUNK):
+                pass
     except LayerError:
         raise
-    except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as exc:
+    except (TarFormatError, EOFError, OSError, zlib.error, ValueError) as exc:
         raise LayerError(f"corrupt or truncated {compression} layer: {exc}") from None
     except Exception as exc:
         # zstandard reports corrupt frames with its own exception type
         if type(exc).__module__.startswith("zstandard"):
             raise LayerError(f"corrupt or truncated {compression} layer: {exc}") from None
         raise
-    if expected is not None:
-        hasher = compressed_hash.hasher if digest_of == "compressed" else tar_hash.hasher
+    for expected, (algorithm, value) in checks:
+        is_blob = expected == blob_digest and expected != tar_digest
+        hasher = (
+            compressed_hash.hasher
+            if is_blob or compression is Compression.NONE
+            else tar_hash.hasher
+        )
+        assert hasher is not None
         actual = hasher.hexdigest()
-        if actual != expected[1]:
+        if actual != value:
             raise LayerError(
-                f"layer digest mismatch: expected {digest}, got {expected[0]}:{actual}"
+                f"layer digest mismatch: expected {expected}, got {algorithm}:{actual}"
             )
 
 
@@ -232,61 +324,60 @@ def _entries(
     max_total_size: int,
     capture: Callable[[str], bool] | None,
     max_capture_size: int,
-) -> Generator[LayerEntry, None, int]:
-    """Yield the entries; return the offset where the end-of-archive marker should start."""
+) -> Iterator[LayerEntry]:
     count = 0
     total = 0
     symlinks: set[str] = set()
-    with tarfile.open(fileobj=stream, mode="r|") as tar:
-        while (info := tar.next()) is not None:
-            # a streaming TarFile still remembers every member; forget them to bound memory
-            tar.members.clear()  # type: ignore[attr-defined]
-            count += 1
-            if count > max_entries:
-                raise LayerError(f"layer has more than {max_entries} entries")
-            total += max(info.size, 0)
-            if total > max_total_size:
-                raise LayerError(f"layer declares more than {max_total_size} bytes")
-            path = normalize_path(info.name)
-            if not path:
-                continue
+    tar = TarStream(stream)
+    for member in tar.members():
+        count += 1
+        if count > max_entries:
+            raise LayerError(f"layer has more than {max_entries} entries")
+        total += max(member.size, 0)
+        if total > max_total_size:
+            raise LayerError(f"layer declares more than {max_total_size} bytes")
+        path = normalize_path(member.name)
+        if not path:
+            continue
+        if symlinks:
             _check_ancestors(path, symlinks)
-            kind = _kind(info)
-            link_target = info.linkname
-            if kind is EntryKind.HARDLINK:
-                link_target = normalize_path(info.linkname)
-            elif kind is EntryKind.SYMLINK:
-                symlinks.add(path)
-            if "\x00" in link_target:
-                raise LayerError(f"link target contains a NUL byte: {path!r}")
-            content = None
-            if (
-                capture is not None
-                and kind is EntryKind.FILE
-                and info.size <= max_capture_size
-                and capture(path)
-            ):
-                member = tar.extractfile(info)
-                content = member.read() if member is not None else None
-                if content is not None and len(content) != info.size:
-                    raise LayerError(f"layer entry {path!r} is cut short")
-            yield _entry(path, kind, info, link_target, content)
-        end: int = tar.offset
-    return end
+        kind = _KINDS.get(member.type, EntryKind.OTHER)
+        link_target = member.linkname
+        if kind is EntryKind.HARDLINK:
+            link_target = normalize_path(member.linkname)
+        elif kind is EntryKind.SYMLINK:
+            symlinks.add(path)
+        if "\x00" in link_target:
+            raise LayerError(f"link target contains a NUL byte: {path!r}")
+        content = None
+        if (
+            capture is not None
+            and kind is EntryKind.FILE
+            and member.size <= max_capture_size
+            and capture(path)
+        ):
+            content = tar.read_data()
+        yield _entry(path, kind, member, link_target, content)
+
+
+_KINDS = {
+    **dict.fromkeys(REGULAR, EntryKind.FILE),
+    DIRECTORY: EntryKind.DIR,
+    SYMLINK: EntryKind.SYMLINK,
+    HARDLINK: EntryKind.HARDLINK,
+}
 
 
 def _check_ancestors(path: str, symlinks: set[str]) -> None:
-    if not symlinks:
-        return
-    parent = posixpath.dirname(path)
+    parent = path.rpartition("/")[0]
     while parent:
         if parent in symlinks:
             raise LayerError(f"layer entry {path!r} lies beneath the symlink {parent!r}")
-        parent = posixpath.dirname(parent)
+        parent = parent.rpartition("/")[0]
 
 
 def _entry(
-    path: str, kind: EntryKind, info: tarfile.TarInfo, link_target: str, content: bytes | None
+    path: str, kind: EntryKind, info: Member, link_target: str, content: bytes | None
 ) -> LayerEntry:
     parent, base = posixpath.split(path)
     is_opaque = base == OPAQUE_MARKER

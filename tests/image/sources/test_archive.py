@@ -155,9 +155,15 @@ def test_tampered_layer_names_the_digest(tmp_path: Path) -> None:
             list(image.layers[1].entries())
 
 
-def test_tampered_legacy_layer(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("offset", "error"),
+    [(1024 + 10, "digest mismatch"), (512 + 88, "tar header checksum mismatch")],
+    ids=["file data", "header"],
+)
+def test_tampered_legacy_layer(tmp_path: Path, offset: int, error: str) -> None:
     tampered = bytearray(LAYERS[0])
-    tampered[600] ^= 0x01
+    # a flipped bit in file data is caught by the digest, one in a header already by its checksum
+    tampered[offset] ^= 0x01
     document_ = document()
     members = [
         (
@@ -174,7 +180,7 @@ def test_tampered_legacy_layer(tmp_path: Path) -> None:
     )
     with (
         open_image(f"docker-archive:{archive}") as image,
-        pytest.raises(ImageError, match=sha256(LAYERS[0])),
+        pytest.raises(ImageError, match=error),
     ):
         list(image.layers[0].entries())
 

@@ -173,25 +173,6 @@ def history_for_layers(history: Sequence[HistoryEntry], count: int) -> list[Hist
     return [creating[i] if i < len(creating) else None for i in range(count)]
 
 
-class _HashingStream(io.RawIOBase):
-    """Hashes the blob bytes as the layer reader pulls them through."""
-
-    def __init__(self, raw: IO[bytes], algorithm: str) -> None:
-        super().__init__()
-        self._raw = raw
-        self.hasher = hashlib.new(algorithm)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._raw.read(len(view))
-        view[: len(data)] = data
-        self.hasher.update(data)
-        return len(data)
-
-
 @dataclass(frozen=True, slots=True)
 class LayerRef:
     """One layer of an image, not yet read.
@@ -221,34 +202,18 @@ class LayerRef:
         """
         label = self.location or f"layer {self.index}"
         with self.open() as raw:
-            stream: IO[bytes] = raw
-            hashing: _HashingStream | None = None
-            # a blob stored uncompressed has its diff_id as digest: one check covers both
-            if self.digest is not None and self.diff_id not in (None, self.digest):
-                hashing = _HashingStream(raw, self.digest.partition(":")[0])
-                stream = cast(IO[bytes], io.BufferedReader(hashing, _CHUNK))
             try:
-                if self.diff_id is not None:
-                    yield from read_layer(
-                        stream, digest=self.diff_id, digest_of="uncompressed", capture=capture
-                    )
-                else:
-                    yield from read_layer(
-                        stream, digest=self.digest, digest_of="compressed", capture=capture
-                    )
-                # read_layer drains the blob, but a buffered reader may still hold its tail
-                while stream.read(_CHUNK):
-                    pass
+                yield from read_layer(
+                    raw,
+                    digest=self.digest,
+                    digest_of="compressed",
+                    diff_id=self.diff_id,
+                    capture=capture,
+                )
             except LayerError as exc:
                 raise ImageError(f"{label}: {exc}") from None
             except _READ_ERRORS as exc:
                 raise ImageError(f"{label}: corrupt or truncated: {exc}") from None
-            if hashing is not None:
-                actual = f"{hashing.hasher.name}:{hashing.hasher.hexdigest()}"
-                if actual != self.digest:
-                    raise ImageError(
-                        f"{label}: layer digest mismatch: expected {self.digest}, got {actual}"
-                    )
 
 
 class ImageSource(Protocol):
@@ -430,6 +395,7 @@ class TarStore:
 
     def __init__(self, path: Path) -> None:
         self.label = str(path)
+        self._path = path
         try:
             # kept open for the image's lifetime: layers are read from it later
             self._tar = tarfile.open(path, "r:*")  # noqa: SIM115
@@ -438,6 +404,9 @@ class TarStore:
         except _READ_ERRORS as exc:
             raise ImageError(f"{path}: not a readable tar archive: {exc}") from None
         self.members: dict[str, tarfile.TarInfo] = {}
+        # members of an uncompressed archive are read straight from the file, bypassing
+        # tarfile's slower member reader
+        self._plain = isinstance(self._tar.fileobj, io.BufferedReader)
         count = 0
         try:
             while (info := self._tar.next()) is not None:
@@ -484,13 +453,46 @@ class TarStore:
         return self._regular(name).size
 
     def open(self, name: str) -> IO[bytes]:
-        handle = self._tar.extractfile(self._regular(name))
+        info = self._regular(name)
+        if self._plain and not info.sparse:
+            window = _FileWindow(self._path, info.offset_data, info.size)
+            return cast(IO[bytes], io.BufferedReader(window, _CHUNK))
+        handle = self._tar.extractfile(info)
         if handle is None:
             raise ImageError(f"{self.label}: cannot read {name}")
         return handle
 
     def close(self) -> None:
         self._tar.close()
+
+
+class _FileWindow(io.RawIOBase):
+    """`size` bytes of a file from `offset`, through a handle of its own."""
+
+    def __init__(self, path: Path, offset: int, size: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115
+        self._file.seek(offset)
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer).cast("B")
+        if len(view) > self._left:
+            view = view[: self._left]
+        got = self._file.readinto(view)
+        if not got:
+            raise OSError("unexpected end of the archive file")
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def tar_names(path: Path) -> frozenset[str] | None:

@@ -1,0 +1,224 @@
+"""A streaming reader of tar headers, several times faster than tarfile's stream mode.
+
+Layers are read once, front to back, and most of their bytes are file data that the analysis
+only needs to skip (their digest is computed by the stream below). tarfile's stream mode copies
+skipped data through small Python-level reads and builds a TarInfo per member; here a header is
+parsed straight from its 512 bytes and data is skipped with large `readinto` calls into one
+reusable buffer. Formats: ustar (with prefix), GNU long names and links (`L`, `K`), pax extended
+headers (`x`, and `g` applied to every later member), base-256 numbers, V7 directories named
+with a trailing slash. Anything else that is not a known member type is yielded as "other".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import IO
+
+BLOCK = 512
+_SKIP_CHUNK = 1 << 20
+_MAX_META_SIZE = 1 << 20  # a pax header or GNU long name larger than this is hostile
+
+REGULAR = frozenset(b"07S\x00")
+# types whose data tarfile skips as file data: regular files and unknown types
+_NO_DATA = frozenset(b"123456")
+HARDLINK = ord("1")
+SYMLINK = ord("2")
+DIRECTORY = ord("5")
+
+
+class TarFormatError(ValueError):
+    """The bytes are not a well-formed tar stream (corrupt, truncated or hostile)."""
+
+
+@dataclass(slots=True)
+class Member:
+    name: str
+    type: int
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    linkname: str
+
+    @property
+    def is_file(self) -> bool:
+        return self.type in REGULAR
+
+    @property
+    def is_dir(self) -> bool:
+        return self.type == DIRECTORY
+
+
+def _number(field: bytes) -> int:
+    if field and field[0] & 0x80:
+        # base-256: a big-endian two's complement number after the marker bit
+        value = int.from_bytes(field[1:], "big")
+        if field[0] & 0x40:
+            value -= 1 << (8 * (len(field) - 1))
+        return value
+    text = field.split(b"\x00", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise TarFormatError(f"corrupt tar header: invalid number field {field!r}") from None
+
+
+def _signed_checksum(header: bytes) -> int:
+    signed = sum(b - 256 if b > 127 else b for b in header)
+    return signed - sum(b - 256 if b > 127 else b for b in header[148:156]) + 8 * 32
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    records: dict[str, str] = {}
+    position = 0
+    while position < len(data):
+        space = data.find(b" ", position)
+        if space < 0:
+            break
+        try:
+            length = int(data[position:space])
+        except ValueError:
+            raise TarFormatError("invalid pax header record length") from None
+        if length <= 0 or position + length > len(data):
+            raise TarFormatError("invalid pax header record")
+        record = data[space + 1 : position + length - 1]
+        key, sep, value = record.partition(b"=")
+        if not sep:
+            raise TarFormatError("invalid pax header record")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        position += length
+    return records
+
+
+class TarStream:
+    """Iterate the members of a tar read from `stream`; after each one, the caller either reads
+    its data with `read_data()` or leaves it, and the next `members()` step skips it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer = bytearray(_SKIP_CHUNK)
+        self._pending = 0  # data bytes (with padding) of the current member not yet consumed
+        self._pending_size = 0  # its unpadded size
+        self.offset = 0  # bytes consumed so far
+
+    def _read_exact(self, size: int) -> bytes:
+        data = self._stream.read(size)
+        if len(data) != size:
+            raise TarFormatError("unexpected end of data: the tar is truncated")
+        self.offset += size
+        return data
+
+    def _skip(self, size: int) -> None:
+        view = memoryview(self._buffer)
+        while size > 0:
+            step = min(size, len(view))
+            got = self._stream.readinto(view[:step])  # type: ignore[attr-defined]
+            if not got:
+                raise TarFormatError("unexpected end of data: the tar is truncated")
+            size -= got
+            self.offset += got
+
+    def read_data(self) -> bytes:
+        """The current member's data; only once, and before the next member."""
+        size, padded = self._pending_size, self._pending
+        self._pending = self._pending_size = 0
+        data = self._read_exact(size)
+        self._skip(padded - size)
+        return data
+
+    def _data_block(self, size: int) -> bytes:
+        """The data of a metadata member (pax header, GNU long name), bounded."""
+        if size > _MAX_META_SIZE:
+            raise TarFormatError(f"tar metadata member of {size} bytes")
+        data = self._read_exact(size)
+        self._skip(-size % BLOCK)
+        return data
+
+    def members(self) -> Generator[Member, None, None]:
+        global_pax: dict[str, str] = {}
+        pax: dict[str, str] = {}
+        long_name: str | None = None
+        long_link: str | None = None
+        while True:
+            if self._pending:
+                self._skip(self._pending)
+                self._pending = self._pending_size = 0
+            header = self._stream.read(BLOCK)
+            if not header:
+                raise TarFormatError("unexpected end of data: the tar has no end marker")
+            if len(header) != BLOCK:
+                raise TarFormatError("unexpected end of data: the tar is truncated")
+            self.offset += BLOCK
+            if header.count(0) == BLOCK:
+                # the end marker is two zero blocks; a single one at the very end is tolerated
+                # as tarfile does, and anything after them is padding
+                return
+            stored = _number(header[148:156])
+            computed = sum(header) - sum(header[148:156]) + 8 * 32
+            if stored != computed and stored != _signed_checksum(header):
+                raise TarFormatError("tar header checksum mismatch: the layer is corrupt")
+            kind = header[156]
+            size = _number(header[124:136])
+            if size < 0:
+                raise TarFormatError("negative size in tar header")
+            if kind in (ord("x"), ord("X")):
+                pax.update(_pax_records(self._data_block(size)))
+                continue
+            if kind == ord("g"):
+                global_pax.update(_pax_records(self._data_block(size)))
+                continue
+            if kind == ord("L"):
+                long_name = _text(self._data_block(size))
+                continue
+            if kind == ord("K"):
+                long_link = _text(self._data_block(size))
+                continue
+            name = _text(header[0:100])
+            if header[257:263] == b"ustar\x00":
+                prefix = _text(header[345:500])
+                if prefix:
+                    name = f"{prefix}/{name}"
+            linkname = _text(header[157:257])
+            values = {**global_pax, **pax} if global_pax else pax
+            if long_name is not None:
+                name = long_name
+            if long_link is not None:
+                linkname = long_link
+            if values:
+                name = values.get("path", name)
+                linkname = values.get("linkpath", linkname)
+                if "size" in values:
+                    try:
+                        size = int(values["size"])
+                    except ValueError:
+                        raise TarFormatError("invalid pax size") from None
+            uid = _number(header[108:116])
+            gid = _number(header[116:124])
+            if values:
+                uid = int(values["uid"]) if values.get("uid", "").isdigit() else uid
+                gid = int(values["gid"]) if values.get("gid", "").isdigit() else gid
+            pax = {}
+            long_name = long_link = None
+            if kind == 0:
+                # V7 tar marks directories only by a trailing slash
+                kind = DIRECTORY if name.endswith("/") else ord("0")
+            # links, directories and devices carry no data whatever their size field says
+            data_size = 0 if kind in _NO_DATA else size
+            self._pending = data_size + (-data_size % BLOCK)
+            self._pending_size = data_size
+            yield Member(
+                name=name,
+                type=kind,
+                size=size,
+                mode=_number(header[100:108]),
+                uid=uid,
+                gid=gid,
+                linkname=linkname,
+            )
