@@ -99,3 +99,15 @@ def test_walk_and_children() -> None:
     assert sorted(path for path, _ in files.walk("a")) == ["a/b", "a/b/y", "a/x"]
     assert len(files) == 5
     assert "a/b/y" in files and "/a/b/y" in files
+
+
+def test_captured_lists_only_what_survives() -> None:
+    files = files_of(
+        [
+            [("file", "a/METADATA", b"1"), ("file", "b/METADATA", b"2"), ("file", "c", b"3")],
+            [("file", "a/METADATA", b"1b"), ("whiteout", "b", None)],
+        ],
+        frozenset({"a/METADATA", "b/METADATA"}),
+    )
+    assert sorted(files.captured()) == ["a/METADATA"]
+    assert files.read("a/METADATA") == b"1b"

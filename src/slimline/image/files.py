@@ -97,6 +97,10 @@ class ImageFiles:
 
     def read(self, path: str) -> bytes | None:
         """The bytes of the regular file at `path` (links followed), if they were captured."""
+        direct = self.tree.files.get(path)
+        if direct is not None and direct.kind is EntryKind.FILE:
+            # the common case: a clean path to a regular file, no link on the way
+            return self._contents.get(direct.layer, {}).get(path)
         real = self.resolve(path)
         if real is None:
             return None
@@ -109,6 +113,14 @@ class ImageFiles:
         if record.kind is not EntryKind.FILE:
             return None
         return layer.get(real)
+
+    def captured(self) -> Iterator[str]:
+        """The paths of the final filesystem whose bytes were captured."""
+        for layer, contents in self._contents.items():
+            for path in contents:
+                record = self.tree.files.get(path)
+                if record is not None and record.layer == layer:
+                    yield path
 
     def read_text(self, path: str) -> str | None:
         data = self.read(path)
