@@ -131,7 +131,7 @@ def _analyze(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     analysis = open_and_analyze(args, packages=not args.no_packages, findings=True)
-    from slimline.report import RenderOptions
+    from slimline.report.analysis.options import AnalysisOptions
 
     use_color = args.color
     if use_color is None:
@@ -141,22 +141,21 @@ def _analyze(args: argparse.Namespace) -> int:
             and sys.stdout.isatty()
             and not os.environ.get("NO_COLOR")
         )
-    options = RenderOptions(color=use_color, tool_version=__version__, base_dir=os.getcwd())
-    if args.width:
-        options = _with_width(options, args.width)
+    width = args.width
+    if width is not None and width < 40:
+        raise UsageError("--width must be at least 40")
+    if width is None and args.output is None and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    options = AnalysisOptions(
+        color=use_color, tool_version=__version__, base_dir=os.getcwd(), width=width
+    )
     emit(get_renderer(args.format).render(analysis, options), args.output)
     reasons = failed_gates(analysis, gates)
     for reason in reasons:
         sys.stderr.write(f"slimline: fail-on: {reason}\n")
     return EXIT_FINDINGS if reasons else EXIT_OK
-
-
-def _with_width(options: Any, width: int) -> Any:
-    from dataclasses import replace
-
-    if width < 40:
-        raise UsageError("--width must be at least 40")
-    return replace(options, width=width)
 
 
 __all__ = ["EXIT_ERROR", "add_image_arguments", "emit", "open_and_analyze"]

@@ -27,13 +27,19 @@ def add_parser(commands: Any) -> None:
 
 def _sbom(args: argparse.Namespace) -> int:
     from slimline import __version__
-    from slimline.report import RenderOptions
     from slimline.report.sbom import available_formats, get_renderer
+    from slimline.report.sbom._common import creation_time
+    from slimline.report.sbom.options import SbomOptions
 
     names = available_formats()
     if args.format not in names:
         raise UsageError(f"unknown format {args.format!r} (choose from: {', '.join(names)})")
+    try:
+        # SOURCE_DATE_EPOCH makes the document reproducible; check it before reading the image
+        options = SbomOptions(tool_version=__version__, base_dir=os.getcwd())
+        creation_time(options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     analysis = open_and_analyze(args, packages=True, findings=False)
-    options = RenderOptions(color=False, tool_version=__version__, base_dir=os.getcwd())
     emit(get_renderer(args.format).render(analysis, options), args.output)
     return EXIT_OK

@@ -2,12 +2,15 @@
 
 A format module defines ``NAME: str`` and ``render(report, options) -> str``; the returned
 text is a complete document ending with a newline (or empty), ready to be written as is.
-Adding a format means adding a module here: nothing else changes.
+Adding a format means adding a module here: nothing else changes. The formats of
+``slimline analyze`` and ``slimline sbom`` live in the subpackages ``analysis`` and ``sbom``,
+registries of the same kind built with ``FormatRegistry``.
 
 Discovery is static so that start-up stays cheap: the package's modules are listed with
 pkgutil and each one's source is scanned for a top-level ``NAME = "..."`` assignment; only the
-module of the format actually asked for is imported. Modules whose name starts with an
-underscore, the ``options`` module and modules without a literal ``NAME`` are not formats.
+module of the format actually asked for is imported. Subpackages, modules whose name starts
+with an underscore, the ``options`` module and modules without a literal ``NAME`` are not
+formats.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from slimline.report.options import RenderOptions
 
@@ -24,24 +27,28 @@ if TYPE_CHECKING:
     from slimline.results import CheckReport
 
 __all__ = [
+    "FormatRegistry",
     "RenderOptions",
     "Renderer",
     "UnknownFormatError",
     "available_formats",
     "get_renderer",
+    "scan_formats",
 ]
 
 _NOT_FORMATS = frozenset({"options"})
 
+ReportT = TypeVar("ReportT")
+
 
 @dataclass(frozen=True)
-class Renderer:
+class Renderer(Generic[ReportT]):
     """One output format: ``renderer.render(report, options)`` or ``renderer(report)``."""
 
     name: str
-    render: Callable[[CheckReport, RenderOptions], str]
+    render: Callable[[ReportT, RenderOptions], str]
 
-    def __call__(self, report: CheckReport, options: RenderOptions | None = None) -> str:
+    def __call__(self, report: ReportT, options: RenderOptions | None = None) -> str:
         return self.render(report, options if options is not None else RenderOptions())
 
 
@@ -53,36 +60,55 @@ class UnknownFormatError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class FormatRegistry(Generic[ReportT]):
+    """The format modules of one package, found by scanning their source, imported on demand.
+
+    ``FormatRegistry(__name__, __path__)`` in a package's ``__init__`` is all a new family of
+    formats needs; ``ReportT`` is the type its ``render`` functions take.
+    """
+
+    def __init__(self, package: str, paths: Iterable[str]) -> None:
+        self.package = package
+        self._paths = list(paths)
+        self._found: dict[str, str] | None = None
+
+    def formats(self) -> dict[str, str]:
+        """Format names to module names; scanned once, imports nothing."""
+        if self._found is None:
+            self._found = scan_formats(self._paths, self.package)
+        return self._found
+
+    def available(self) -> list[str]:
+        return sorted(self.formats())
+
+    def get(self, name: str) -> Renderer[ReportT]:
+        formats = self.formats()
+        key = name if name in formats else name.strip().lower()
+        module_name = formats.get(key)
+        if module_name is None:
+            known = ", ".join(sorted(formats)) or "none"
+            raise UnknownFormatError(f"unknown output format {name!r} (available: {known})")
+        module = importlib.import_module(f"{self.package}.{module_name}")
+        render = getattr(module, "render", None)
+        if getattr(module, "NAME", None) != key or not callable(render):
+            raise UnknownFormatError(
+                f"output format module {module.__name__} does not define NAME = {key!r}"
+                " and render()"
+            )
+        return Renderer(name=key, render=render)
+
+
+_REGISTRY: FormatRegistry[CheckReport] = FormatRegistry(__name__, __path__)
+
+
 def available_formats() -> list[str]:
     """The names of all output formats, sorted; imports no format module."""
-    return sorted(_formats())
+    return _REGISTRY.available()
 
 
-def get_renderer(name: str) -> Renderer:
+def get_renderer(name: str) -> Renderer[CheckReport]:
     """The renderer of the format ``name``; imports only that format's module."""
-    formats = _formats()
-    key = name if name in formats else name.strip().lower()
-    module_name = formats.get(key)
-    if module_name is None:
-        known = ", ".join(sorted(formats)) or "none"
-        raise UnknownFormatError(f"unknown output format {name!r} (available: {known})")
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    render = getattr(module, "render", None)
-    if getattr(module, "NAME", None) != key or not callable(render):
-        raise UnknownFormatError(
-            f"output format module {module.__name__} does not define NAME = {key!r} and render()"
-        )
-    return Renderer(name=key, render=render)
-
-
-_cache: dict[str, str] | None = None
-
-
-def _formats() -> dict[str, str]:
-    global _cache
-    if _cache is None:
-        _cache = scan_formats(__path__, __name__)
-    return _cache
+    return _REGISTRY.get(name)
 
 
 def scan_formats(paths: Iterable[str], package: str) -> dict[str, str]:
