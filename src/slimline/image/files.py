@@ -114,6 +114,11 @@ class ImageFiles:
             return None
         return layer.get(real)
 
+    def layer_contents(self) -> Mapping[int, Mapping[str, bytes]]:
+        """Captured bytes by layer, also of files that a later layer overwrote or deleted:
+        a secret removed in a later layer still ships in the layer that added it."""
+        return self._contents
+
     def captured(self) -> Iterator[str]:
         """The paths of the final filesystem whose bytes were captured."""
         for layer, contents in self._contents.items():

@@ -115,6 +115,12 @@ class _Context:
         installed_kib = fields.get("installed-size", "")
         if installed_kib.isascii() and installed_kib.isdigit() and len(installed_kib) < 16:
             metadata["installed_size"] = str(int(installed_kib) * 1024)
+        # what removing a package would also remove depends on these relations (apt keeps
+        # recommended and suggested packages that are installed)
+        for key in ("recommends", "suggests", "provides", "essential", "priority"):
+            value = fields.get(key)
+            if value:
+                metadata[key] = value
         return Package(
             name=name,
             version=version,

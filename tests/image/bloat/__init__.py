@@ -1,0 +1,1 @@
+"""The in-layer bloat and risk detectors."""
