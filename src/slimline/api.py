@@ -17,6 +17,8 @@ from slimline.findings import Finding, InputError, RuleInfo
 from slimline.results import CheckReport, FileResult
 
 if TYPE_CHECKING:
+    from slimline.dockerfile.fix import FixReport
+    from slimline.dockerfile.fixes import FixOptions
     from slimline.image.model import ImageAnalysis
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
@@ -229,3 +231,87 @@ def sbom(image: str, *, format: str = "cyclonedx", platform: str | None = None) 
 
     analysis = analyze(image, platform=platform, findings=False)
     return get_renderer(format).render(analysis, RenderOptions())
+
+
+def fix(
+    paths: Sequence[str],
+    config: Config | None = None,
+    *,
+    stdin_data: bytes | None = None,
+    stdin_path: str = "<stdin>",
+    online: bool = False,
+    pin_digests: bool = False,
+    context_dir: str | None = None,
+) -> list[FixReport]:
+    """Compute the fixes for files and directories (discovered recursively; ``-`` reads
+    ``stdin_data``). Nothing is written: each report holds the input and the fixed text, and
+    the caller decides what to do with them. A file that cannot be read or parsed comes back
+    unchanged, with ``error`` set.
+
+    ``context_dir`` is the build context for every input (package.json, lock files); by
+    default each file's own directory, and none for standard input. ``online`` lets the
+    pinning fixes ask registries for tags and digests; ``pin_digests`` pins base images by
+    digest (from the local engine, or from the registry with ``online``)."""
+    from slimline.dockerfile.fixes import FixOptions
+    from slimline.dockerfile.fixes.images import ImageResolver
+
+    config = config or Config()
+    resolver = ImageResolver(online=online, engine=pin_digests)
+    files: list[str] = []
+    for item in paths:
+        if item != STDIN and os.path.isdir(item):
+            from slimline.discovery import discover_files
+
+            files += discover_files(Path(item), config.exclude)
+        else:
+            files.append(item)
+    reports: list[FixReport] = []
+    for item in dict.fromkeys(files):
+        loaded: bytes | InputError
+        if item == STDIN:
+            path, loaded = stdin_path, stdin_data or b""
+            context = Path(context_dir) if context_dir else None
+        else:
+            path, loaded = item, _read_input(item)
+            context = Path(context_dir) if context_dir else Path(item).parent
+        options = FixOptions(
+            context_dir=context, online=online, pin_digests=pin_digests, resolver=resolver
+        )
+        reports.append(_fix_input(loaded, path, config, options))
+    return reports
+
+
+def _read_input(path: str) -> bytes | InputError:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        return InputError(path, "is a directory")
+    except FileNotFoundError:
+        return InputError(path, "no such file")
+    except PermissionError:
+        return InputError(path, "permission denied")
+    except OSError as exc:
+        return InputError(path, f"cannot read: {exc.strerror or exc}")
+
+
+def _fix_input(
+    loaded: bytes | InputError, path: str, config: Config, options: FixOptions
+) -> FixReport:
+    from slimline.dockerfile.fix import FixReport, fix_text
+
+    if isinstance(loaded, InputError):
+        return FixReport(path, "", "", error=loaded)
+    if len(loaded) > MAX_FILE_BYTES:
+        size = f"{len(loaded) / 1e6:.1f} MB"
+        message = (
+            f"file is {size}, larger than the {MAX_FILE_BYTES // 2**20} MiB a Dockerfile may be"
+        )
+        return FixReport(path, "", "", error=InputError(path, message))
+    try:
+        text = parse_bytes(loaded, path).text
+    except ParseError as exc:
+        text = loaded.decode("utf-8", "replace")
+        error = InputError(path, exc.message, exc.line, exc.column)
+        return FixReport(path, text, text, error=error)
+    return fix_text(text, path, config, options)

@@ -10,12 +10,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from slimline.dockerfile.context import CheckContext
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.shell import Command, Word
 from slimline.findings import Finding, Practice, RuleInfo, Severity
+
+if TYPE_CHECKING:
+    # Fixes are imported when a fix runs, not when rules are loaded for a check.
+    from slimline.dockerfile.fixes.base import FixContext, FixResult
 
 _REGISTRY: dict[str, type[Rule]] = {}
 
@@ -28,6 +32,10 @@ class Rule:
     refs: ClassVar[tuple[str, ...]] = ()  # hadolint / dockle / trivy equivalents
     fixable: ClassVar[bool] = False  # a safe mechanical rewrite of the Dockerfile removes it
     default_enabled: ClassVar[bool] = True  # opt-in rules set this to False
+    # When two fixes edit the same characters, the lower number goes first and the other one
+    # waits for the next pass: fixes that restructure RUNs (merging an update, moving a
+    # clean-up) before those that add a flag or append a command.
+    fix_priority: ClassVar[int] = 50
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -38,6 +46,16 @@ class Rule:
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         raise NotImplementedError
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """Edits of the original text that remove ``finding``, or the reason there are none.
+
+        Fixable rules override this; helpers may raise ``Unfixable(reason)`` instead of
+        returning ``FixResult.skip``. The engine (slimline.dockerfile.fix) re-checks the result
+        and keeps the edits only if the finding is gone and the file still parses."""
+        from slimline.dockerfile.fixes.base import FixResult
+
+        return FixResult.skip("no automatic fix for this rule")
 
     # Helpers to build findings at the right place.
     @classmethod

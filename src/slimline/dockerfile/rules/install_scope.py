@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
@@ -30,6 +31,11 @@ from slimline.dockerfile.rules.package_cache import (
 from slimline.dockerfile.shell import Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
+
+if TYPE_CHECKING:
+    from slimline.dockerfile.edits import Edit
+    from slimline.dockerfile.fixes import FixContext, FixResult
+
 
 # Extra installed size that Recommends add, measured on Debian 12 (bookworm, amd64) with
 # `apt-get install --simulate` against a dpkg status of the debian:bookworm base packages:
@@ -165,6 +171,7 @@ class AptInstallRecommends(Rule):
     practice = Practice.INSTALL_SCOPE
     severity = Severity.WARNING
     refs = ("DL3015", "DS-0029")
+    fixable = True
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         if not _final_ops(ctx, "apt"):
@@ -179,20 +186,7 @@ class AptInstallRecommends(Rule):
                 run = runs.get(id(ins))
                 if run is None or configured:
                     continue
-                ops = {id(op.command): op for op in run.ops}
-                offending: list[PackageOp] = []
-                mentions = any("install-recommends" in sc.text.lower() for sc in run.scripts)
-                for command in run.commands:
-                    op = ops.get(id(command))
-                    if op is None or op.manager != "apt":
-                        if mentions and _disables_recommends(command):
-                            configured = True
-                            break
-                        continue
-                    if op.raw_action != "install" or op.tool not in ("apt-get", "apt", "aptitude"):
-                        continue
-                    if op.packages and not self._quiet(op, envs.at(run, command)):
-                        offending.append(op)
+                offending, configured = self._offending(run, envs)
                 if not offending:
                     continue
                 first = offending[0]
@@ -211,6 +205,47 @@ class AptInstallRecommends(Rule):
                     f"recommended packages{also}; add --no-install-recommends (and name any you need)",
                     estimated_bytes=max(sizes) if sizes else None,
                 )
+
+    def _offending(self, run: RunStep, envs: EnvCache) -> tuple[list[PackageOp], bool]:
+        """The RUN's installs that pull Recommends, and whether the RUN configures apt not
+        to (which stops the search: later RUNs are configured too)."""
+        ops = {id(op.command): op for op in run.ops}
+        offending: list[PackageOp] = []
+        mentions = any("install-recommends" in sc.text.lower() for sc in run.scripts)
+        for command in run.commands:
+            op = ops.get(id(command))
+            if op is None or op.manager != "apt":
+                if mentions and _disables_recommends(command):
+                    return offending, True
+                continue
+            if op.raw_action != "install" or op.tool not in ("apt-get", "apt", "aptitude"):
+                continue
+            if op.packages and not self._quiet(op, envs.at(run, command)):
+                offending.append(op)
+        return offending, False
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``--no-install-recommends`` (aptitude: ``--without-recommends``) on every install
+        of the RUN that lacks it, with ``-y`` where it is missing too."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.locate import finding_offset, run_at
+        from slimline.dockerfile.fixes.packages import add_option, guard_branches
+        from slimline.dockerfile.fixes.shell_edits import editable_command, editable_script
+
+        run = run_at(ctx, finding_offset(ctx, finding))
+        editable_script(run)
+        guard_branches(run, "apt")
+        offending, _ = self._offending(run, EnvCache(ctx.check))
+        edits: list[Edit] = []
+        for op in offending:
+            editable_command(run, op.command)
+            flag = "--without-recommends" if op.tool == "aptitude" else "--no-install-recommends"
+            if not _assumes_yes(op):
+                flag = "-y " + flag
+            edits.append(add_option(ctx, op, flag))
+        if not edits:
+            raise Unfixable("no install of this RUN to change")
+        return FixResult.of(edits, "added --no-install-recommends to apt install")
 
     @staticmethod
     def _quiet(op: PackageOp, env: Mapping[str, str]) -> bool:
@@ -243,6 +278,17 @@ class AptInstallRecommends(Rule):
                 if name not in env and re.search(r"OPT|FLAG|ARG|APT", name.upper()):
                     return True
         return False
+
+
+def _assumes_yes(op: PackageOp) -> bool:
+    """``-y`` or an equivalent (``--yes``, ``--assume-yes``, ``-qq``, which implies it, or
+    ``yes |`` feeding the prompt)."""
+    if op.has("-y", "--yes", "--assume-yes", "--force-yes", "-q=2"):
+        return True
+    if any(o.startswith("-") and not o.startswith("--") and o.count("q") >= 2 for o in op.options):
+        return True
+    feeder = op.command.pipe_from
+    return feeder is not None and feeder.program == "yes"
 
 
 def _disables_recommends(command: Command) -> bool:
@@ -310,6 +356,7 @@ class DnfWeakDeps(Rule):
     practice = Practice.INSTALL_SCOPE
     severity = Severity.INFO
     refs = ()
+    fixable = True
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         if not _final_ops(ctx, "dnf"):
@@ -347,6 +394,18 @@ class DnfWeakDeps(Rule):
                         "installs weak dependencies; add it (or set install_weak_deps=False in "
                         "/etc/dnf/dnf.conf)",
                     )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult
+        from slimline.dockerfile.fixes.packages import add_option, located_op
+
+        _run, op = located_op(ctx, finding)
+        # microdnf documents the numeric form.
+        value = "0" if op.tool == "microdnf" else "False"
+        option = f"--setopt=install_weak_deps={value}"
+        after = "install" if op.action in ("group", "module") else None
+        edit = add_option(ctx, op, option, after=after)
+        return FixResult.of([edit], f"added {option} to `{op_label(op)}`")
 
 
 def _sets_config(command: Command, key: str, values: tuple[str, ...]) -> bool:
@@ -424,6 +483,19 @@ class RpmDocs(Rule):
                         f"`{op_label(op)}` without --nodocs also installs documentation "
                         "and man pages; add --nodocs (or set tsflags=nodocs in the configuration)",
                     )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import add_option, located_op
+
+        _run, op = located_op(ctx, finding)
+        if op.tool == "tdnf":
+            raise Unfixable("tdnf has no --nodocs option")
+        # yum before version 4 has no --nodocs; the setting works everywhere.
+        option = "--setopt=tsflags=nodocs" if op.tool == "yum" else "--nodocs"
+        after = "install" if op.action in ("group", "module") else None
+        edit = add_option(ctx, op, option, after=after)
+        return FixResult.of([edit], f"added {option} to `{op_label(op)}`")
 
 
 _NODE_PRUNE_HINT = {
@@ -566,6 +638,7 @@ class NodeDevDependencies(Rule):
     practice = Practice.INSTALL_SCOPE
     severity = Severity.WARNING
     refs = ()
+    fixable = True
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         runs = ctx.final_runs()
@@ -595,6 +668,23 @@ class NodeDevDependencies(Rule):
                     f"{_NODE_PRUNE_HINT[kind]}, or install them only in a build stage",
                 )
                 break
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``npm ci --omit=dev`` (``npm install --omit=dev`` without a lock file that matches),
+        ``yarn install --production``, ``pnpm install --prod``: only when package.json, read
+        from the build context, shows that nothing later needs devDependencies."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.node import omit_dev_edits
+        from slimline.dockerfile.fixes.packages import located_op
+
+        run, op = located_op(ctx, finding)
+        kind = _node_kind(op)
+        if kind is None:
+            raise Unfixable("not a whole-project install")
+        if kind == "yarn" and uses_yarn_berry(ctx.check, corepack=False):
+            kind = "berry"
+        edit, what = omit_dev_edits(ctx, run, op, kind)
+        return FixResult.of([edit], what)
 
 
 def _dev_requirements_file(path: str) -> bool:
@@ -833,6 +923,14 @@ class GemDocs(Rule):
                         f"`gem {op.raw_action}` without --no-document also generates ri/rdoc "
                         "documentation; add --no-document",
                     )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult
+        from slimline.dockerfile.fixes.packages import add_option, located_op
+
+        _run, op = located_op(ctx, finding)
+        edit = add_option(ctx, op, "--no-document")
+        return FixResult.of([edit], f"added --no-document to `gem {op.raw_action}`")
 
 
 def _writes_gemrc(command: Command) -> bool:

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
-from slimline.dockerfile.pkgmgr import PackageOp
+from slimline.dockerfile.pkgmgr import PackageOp, package_op
 from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.rules.build_tools import (
     OS_MANAGERS,
@@ -24,9 +25,20 @@ from slimline.dockerfile.rules.build_tools import (
     removals,
     virtual_name,
 )
+from slimline.dockerfile.rules.package_cache import (
+    apk_cache_removals,
+    commands_after,
+    reads_apk_index,
+    reads_apt_lists,
+    refreshes_apk_index,
+)
 from slimline.dockerfile.shell import Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
+
+if TYPE_CHECKING:
+    from slimline.dockerfile.fixes import FixContext, FixResult
+
 
 # Measured: /var/lib/apt/lists after `apt-get update` on Debian bookworm set up as the
 # debian:bookworm image is (its docker-gzip-indexes setting keeps the amd64 main index
@@ -620,6 +632,8 @@ class UpdateAlone(Rule):
     practice = Practice.LAYER_WASTE
     severity = Severity.WARNING
     refs = ("CIS-DI-0007", "DS-0017")
+    fixable = True
+    fix_priority = 10  # merged first: the cache rules then see the install's RUN
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         for run in ctx.runs:
@@ -647,6 +661,99 @@ class UpdateAlone(Rule):
                     estimated_bytes=estimate,
                 )
                 break
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """apt: the update moves into the next RUN of the stage that installs with apt (or is
+        dropped when that RUN updates itself). apk and dnf fetch their index when they need
+        it: the update is dropped (apk only when no later step reads a kept index)."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import (
+            describe,
+            first_dependant,
+            guard_branches,
+            located_op,
+        )
+        from slimline.dockerfile.fixes.shell_edits import (
+            command_text,
+            editable_script,
+            insert_before,
+            remove_commands,
+        )
+
+        run, op = located_op(ctx, finding)
+        if run.instruction.flags:
+            raise Unfixable("the update's RUN has its own flags (--mount, --network...)")
+        label = f"`{op.tool} {op.raw_action}`"
+        reads = {"apt": reads_apt_lists, "apk": reads_apk_index}.get(op.manager)
+        for command in commands_after(run, op.command):
+            if reads is not None and reads(command, package_op(command)):
+                raise Unfixable(f"{describe(run, command)} reads what {label} fetches")
+        if op.manager == "zypper":
+            raise Unfixable("zypper may not refresh repositories on its own; merge it by hand")
+        if op.manager == "apk":
+            dependant = first_dependant(ctx, run, reads_apk_index, refreshes_apk_index)
+            if dependant is not None:
+                raise Unfixable(f"{describe(*dependant)} uses the index it fetches")
+        if op.manager in ("apk", "dnf"):
+            dropped = [op.command]
+            if op.manager == "apk":
+                dropped += apk_cache_removals(ctx, run)
+            edits = remove_commands(ctx, run, dropped)
+            return FixResult.of(edits, f"dropped {label}: the install fetches the index itself")
+        target = _next_apt_install(ctx, run)
+        ops = target.ops_of("apt")
+        first = next(o for o in ops if o.action in _USES_INDEX)
+        edits = remove_commands(ctx, run, [op.command])
+        if any(
+            o.action == "update" and o.command.start < first.command.start
+            for o in ops
+            if o.command.script is first.command.script
+        ):
+            return FixResult.of(
+                edits, f"dropped {label}: the RUN at line {target.instruction.line} updates itself"
+            )
+        editable_script(target)
+        guard_branches(target, "apt")
+        edits.append(insert_before(ctx, target, first.command, command_text(op.command)))
+        return FixResult.of(edits, f"moved {label} into the RUN at line {target.instruction.line}")
+
+
+_APT_CONFIG_ENV = frozenset({"http_proxy", "https_proxy", "no_proxy", "all_proxy", "apt_config"})
+
+
+def _next_apt_install(ctx: FixContext, run: RunStep) -> RunStep:
+    """The next RUN of the stage that installs with apt, when nothing between them may change
+    what the update would see or how it runs."""
+    from slimline.dockerfile.fixes import Unfixable
+
+    inside = False
+    for ins in run.stage.instructions:
+        if ins is run.instruction:
+            inside = True
+            continue
+        if not inside:
+            continue
+        where = f"{ins.keyword} at line {ins.line}"
+        later = ctx.check.run_of(ins)
+        if later is not None and any(
+            o.manager == "apt" and o.action in _USES_INDEX for o in later.ops
+        ):
+            return later
+        if ins.keyword in ("USER", "SHELL", "ONBUILD"):
+            raise Unfixable(f"{where} sits between the update and the install")
+        if ins.keyword in ("COPY", "ADD") and ins.values and ins.values[-1].startswith("/etc"):
+            raise Unfixable(f"{where} may change apt's configuration")
+        if ins.keyword in ("ENV", "ARG") and any(
+            v.split("=", 1)[0].lower() in _APT_CONFIG_ENV for v in ins.values
+        ):
+            raise Unfixable(f"{where} may change how apt downloads")
+        if later is not None and (
+            _runs_script(later)
+            or later.ops_of("apt")
+            or any("/etc/apt" in s.text or "apt-key" in s.text for s in later.scripts)
+        ):
+            raise Unfixable(f"the RUN at line {ins.line} may change apt's sources")
+    raise Unfixable("no later RUN of this stage installs with apt")
 
 
 _USES_INDEX = frozenset(
@@ -738,7 +845,17 @@ class DeletedInLaterLayer(Rule):
     severity = Severity.WARNING
     refs = ()
 
+    fixable = True
+    fix_priority = 20  # a moved clean-up also settles the cache rules' findings on its RUN
+
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        for deletion in self._deletions(ctx):
+            if deletion.finding is not None:
+                yield deletion.finding
+
+    def _deletions(self, ctx: CheckContext) -> Iterator[_Deletion]:
+        """Every removal in the final image's RUNs, with what it deletes and the finding it
+        makes (None for removals that are not reported)."""
         if not _has_removal(ctx):
             return
         runs = _runs_by_instruction(ctx)
@@ -756,24 +873,136 @@ class DeletedInLaterLayer(Rule):
             extracted = {p for _, p in paths.extracted}
             for removal in paths.removals:
                 if removal.written_here:
+                    yield _Deletion(run, removal, None, None)
                     continue
                 hit = next((a for a in reversed(artifacts) if removes(removal.path, a)), None)
                 if hit is None:
+                    yield _Deletion(run, removal, None, None)
                     continue
                 artifacts = [a for a in artifacts if not covers(removal.path, a)]
-                if hit.path in extracted and _is_archive(hit):
-                    continue  # SL606 reports an archive that is extracted in a later RUN
-                if _small(hit) or _scratch_cleanup(run, removal, hit):
+                if (
+                    (hit.path in extracted and _is_archive(hit))  # SL606 reports those
+                    or _small(hit)
+                    or _scratch_cleanup(run, removal, hit)
+                ):
+                    yield _Deletion(run, removal, hit, None)
                     continue
-                yield self.at_command(
+                finding = self.at_command(
                     ctx,
                     removal.command,
                     _deleted_message(removal, hit),
                     word=removal.word,
                     estimated_bytes=_deleted_estimate(ctx, hit),
                 )
+                yield _Deletion(run, removal, hit, finding)
             artifacts = [a for a in artifacts if not (_is_archive(a) and a.path in extracted)]
             artifacts += paths.created
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """Move the clean-up into the RUN that created the files, when both are in the same
+        stage, the command deletes only what that RUN created (by absolute paths), and no
+        step in between may read the files."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.shell_edits import (
+            append_command,
+            command_text,
+            remove_commands,
+        )
+
+        deletions = list(self._deletions(ctx.check))
+        current = next(
+            (
+                d
+                for d in deletions
+                if d.finding is not None
+                and (d.finding.line, d.finding.column) == (finding.line, finding.column)
+            ),
+            None,
+        )
+        if current is None or current.hit is None:
+            raise Unfixable("cannot find the deletion again")
+        hit, command, later = current.hit, current.removal.command, current.run
+        creator = ctx.check.run_of(hit.instruction)
+        if creator is None:
+            raise Unfixable(
+                f"{hit.instruction.keyword} at line {hit.instruction.line} added the files: keep "
+                "them out of the build context (.dockerignore) or copy only what is needed"
+            )
+        if creator.stage is not later.stage:
+            raise Unfixable("the files come from the stage this one is built on")
+        if any(
+            d.removal.command is command
+            and (d.finding is None or d.hit is None or d.hit.instruction is not hit.instruction)
+            for d in deletions
+        ):
+            raise Unfixable(
+                f"the command deletes more than what the RUN at line {hit.instruction.line} created"
+            )
+        if command.program == "rm":
+            for word in command.unwrapped()[1:]:
+                if word.text.startswith("-"):
+                    continue
+                if word.dynamic or not word.text.startswith("/"):
+                    raise Unfixable(f"`{word.text}` is relative or uses a variable")
+        _check_between(ctx, creator, later, current.removal.path, hit)
+        text = command_text(command)
+        edits = [*remove_commands(ctx, later, [command]), append_command(ctx, creator, text)]
+        return FixResult.of(
+            edits, f"moved `{text}` into the RUN at line {creator.instruction.line}"
+        )
+
+
+@dataclass(slots=True)
+class _Deletion:
+    run: RunStep
+    removal: Removal
+    hit: Artifact | None  # what it deletes, when an earlier step of the image created it
+    finding: Finding | None
+
+
+def _check_between(
+    ctx: FixContext, creator: RunStep, later: RunStep, path: str, hit: Artifact
+) -> None:
+    """Refuse when an instruction between the two RUNs may read the deleted files."""
+    from slimline.dockerfile.fixes import Unfixable
+
+    inside = False
+    name = basename(path.rstrip("/*")) or path
+    for ins in creator.stage.instructions:
+        if ins is creator.instruction:
+            inside = True
+            continue
+        if ins is later.instruction:
+            return
+        if not inside:
+            continue
+        where = f"{ins.keyword} at line {ins.line}"
+        if ins.keyword in ("VOLUME", "SHELL", "ONBUILD"):
+            raise Unfixable(f"{where} sits between the two RUNs")
+        if ins.keyword in ("COPY", "ADD"):
+            if any(
+                path.startswith(v.rstrip("/")) or v.rstrip("/").startswith(path.rstrip("/*"))
+                for v in ins.values[-1:]
+            ):
+                raise Unfixable(f"{where} writes next to the deleted files")
+            continue
+        run = ctx.check.run_of(ins)
+        if run is None:
+            continue
+        if _runs_script(run):
+            raise Unfixable(f"the RUN at line {ins.line} runs a script that may read the files")
+        if hit.kind == "apt-lists" and any(
+            o.manager == "apt" and o.action in _USES_INDEX for o in run.ops
+        ):
+            raise Unfixable(f"the RUN at line {ins.line} installs with the apt lists")
+        if hit.kind == "apk-cache" and any(
+            o.manager == "apk" and not o.has("--no-cache") for o in run.ops
+        ):
+            raise Unfixable(f"the RUN at line {ins.line} uses the apk index")
+        if hit.kind in ("download", "clone", "copy", "archive") and any(
+            name in s.text for s in run.scripts
+        ):
+            raise Unfixable(f"the RUN at line {ins.line} uses {name}")
 
 
 # Scratch directories of an application tree: build steps write there, contexts rarely

@@ -16,6 +16,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.pkgmgr import PackageOp, package_op
@@ -23,6 +24,11 @@ from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.shell import Command, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
+
+if TYPE_CHECKING:
+    from slimline.dockerfile.edits import Edit
+    from slimline.dockerfile.fixes import FixContext, FixResult
+
 
 # Measured: the APKINDEX files of Alpine 3.20 main and community, as `apk update` stores them.
 APK_INDEX_BYTES = 2_600_000
@@ -353,6 +359,69 @@ class ApkAddWithoutNoCache(Rule):
                 )
                 break
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``--no-cache`` on every ``apk add``/``upgrade`` of the RUN; ``apk update`` and
+        ``rm -rf /var/cache/apk/*`` dropped, as --no-cache makes them useless, unless a later
+        step still reads the index the update fetches."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.locate import finding_offset, run_at
+        from slimline.dockerfile.fixes.packages import add_option, describe, first_dependant
+        from slimline.dockerfile.fixes.shell_edits import editable_script, remove_commands
+
+        run = run_at(ctx, finding_offset(ctx, finding))
+        script = editable_script(run)
+        ops = run.ops_of("apk")
+        if any(op.command.script is not script for op in ops):
+            raise Unfixable("an apk command runs inside an `sh -c` string")
+        flags: list[Edit] = []
+        updates: list[Command] = []
+        for op in ops:
+            if op.has("--no-cache", "--no-network"):
+                continue
+            if op.action in ("install", "upgrade"):
+                flags.append(add_option(ctx, op, "--no-cache"))
+            elif op.action == "update":
+                updates.append(op.command)
+        dropped = updates + apk_cache_removals(ctx, run) if updates else []
+        drops: list[Edit] = []
+        if dropped:
+            dependant = first_dependant(ctx, run, reads_apk_index, refreshes_apk_index)
+            if dependant is not None:
+                raise Unfixable(
+                    f"{describe(*dependant)} uses the index that `apk update` keeps here"
+                )
+            drops = remove_commands(ctx, run, dropped)
+        if not flags and not drops:
+            raise Unfixable("no apk command of this RUN needs --no-cache")
+        done = ["added --no-cache to apk"] if flags else []
+        if drops:
+            extra = " and the apk cache clean-up" if len(dropped) > len(updates) else ""
+            done.append(f"dropped `apk update`{extra}, which --no-cache makes useless")
+        return FixResult.of(flags + drops, "; ".join(done))
+
+
+def apk_cache_removals(ctx: FixContext, run: RunStep) -> list[Command]:
+    """``rm -rf /var/cache/apk/*`` commands of the RUN: useless once nothing keeps the index."""
+    env = ctx.check.env_before(run.instruction)
+    return [
+        c
+        for c in run.commands
+        if (paths := removed_paths(c, env)) and all(covers("/var/cache/apk", p) for p in paths)
+    ]
+
+
+def reads_apk_index(command: Command, op: PackageOp | None) -> bool:
+    return (
+        op is not None
+        and op.manager == "apk"
+        and op.action in ("install", "upgrade", "search", "fetch", "policy", "dot", "info")
+        and not op.has("--no-cache", "--no-network", "--update-cache", "-U")
+    )
+
+
+def refreshes_apk_index(command: Command, op: PackageOp | None) -> bool:
+    return op is not None and op.manager == "apk" and op.action == "update"
+
 
 def _is_action(op: PackageOp | None, manager: str, action: str) -> bool:
     return op is not None and op.manager == manager and op.action == action
@@ -437,6 +506,33 @@ class AptListsLeft(Rule):
             return True
         return removes_any(command, self._TARGETS, env)
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``rm -rf /var/lib/apt/lists/*`` at the end of the RUN, unless a later step installs
+        with these lists without an update of its own (the update alone in its RUN is SL601's
+        to merge first)."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.locate import finding_offset, run_at
+        from slimline.dockerfile.fixes.packages import (
+            describe,
+            first_dependant,
+            guard_branches,
+            runs_installer_script,
+        )
+        from slimline.dockerfile.fixes.shell_edits import append_command, editable_script
+
+        run = run_at(ctx, finding_offset(ctx, finding))
+        editable_script(run)
+        guard_branches(run, "apt")
+        dependant = first_dependant(ctx, run, reads_apt_lists, _refreshes_apt_lists)
+        if dependant is not None:
+            raise Unfixable(f"{describe(*dependant)} installs with these lists")
+        for later in _later_runs_in_stage(ctx, run):
+            script = runs_installer_script(later)
+            if script is not None:
+                raise Unfixable(f"{describe(later, script)} may install packages with these lists")
+        edit = append_command(ctx, run, "rm -rf /var/lib/apt/lists/*")
+        return FixResult.of([edit], "appended `rm -rf /var/lib/apt/lists/*` to the RUN")
+
 
 _DOCKER_CLEAN = "/etc/apt/apt.conf.d/docker-clean"
 
@@ -470,6 +566,7 @@ class AptCacheKept(Rule):
     practice = Practice.PACKAGE_CACHE
     severity = Severity.WARNING
     refs = ()
+    fixable = True
 
     _BINARY = "/var/cache/apt/pkgcache.bin"
     _ACTIONS = frozenset({"update", "install", "upgrade", "dist-upgrade", "reinstall", "build-dep"})
@@ -522,6 +619,39 @@ class AptCacheKept(Rule):
         ):
             return True
         return removes_any(command, (self._BINARY,), env)
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult
+        from slimline.dockerfile.fixes.packages import append_cleanup, guard_branches, located_op
+
+        run, op = located_op(ctx, finding)
+        guard_branches(run, "apt")
+        edit = append_cleanup(ctx, run, op, "clean")
+        return FixResult.of([edit], f"appended `{op.tool} clean` to the RUN")
+
+
+_APT_READERS = frozenset(
+    {"install", "upgrade", "dist-upgrade", "build-dep", "source", "download", "reinstall",
+     "satisfy", "changelog", "search", "show", "policy", "madison", "list", "depends", "rdepends"}
+)  # fmt: skip
+
+
+def reads_apt_lists(command: Command, op: PackageOp | None) -> bool:
+    if command.program == "apt-cache":
+        return True
+    return op is not None and op.manager == "apt" and op.action in _APT_READERS
+
+
+def _refreshes_apt_lists(command: Command, op: PackageOp | None) -> bool:
+    return _updates_apt_lists(command, op)
+
+
+def _later_runs_in_stage(ctx: FixContext, run: RunStep) -> list[RunStep]:
+    return [
+        r
+        for r in ctx.check.runs_in(run.stage)
+        if r.instruction.span.offset > run.instruction.span.offset
+    ]
 
 
 def _disables_docker_clean(command: Command) -> bool:
@@ -602,6 +732,14 @@ class DnfCacheLeft(Rule):
             return op.subaction == "all"
         return removes_any(command, _DNF_CACHES, env)
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        edit = append_cleanup(ctx, run, op, "clean all")
+        return FixResult.of([edit], f"appended `{op.tool} clean all` to the RUN")
+
 
 _ZYPPER_ACTIONS = frozenset(
     {
@@ -674,6 +812,14 @@ class ZypperCacheLeft(Rule):
         if op is not None and op.manager == "zypper" and op.action == "clean":
             return op.has("-a", "--all", "-m", "--metadata", "-M", "--raw-metadata")
         return removes_any(command, _ZYPPER_CACHE, env)
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        edit = append_cleanup(ctx, run, op, "clean --all")
+        return FixResult.of([edit], "appended `zypper clean --all` to the RUN")
 
 
 def _is_pip_tool(op: PackageOp) -> bool:
@@ -841,6 +987,42 @@ class PipCacheLeft(Rule):
             "cache in this layer; add --no-cache (or set UV_NO_CACHE=1), or mount the cache",
         )
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        return _pip_fix(ctx, finding)
+
+
+def _pip_fix(ctx: FixContext, finding: Finding) -> FixResult:
+    """``--no-cache-dir`` on every pip install of the RUN (``--no-cache`` for uv)."""
+    from slimline.dockerfile.fixes import FixResult, Unfixable
+    from slimline.dockerfile.fixes.locate import command_at, finding_offset, run_at
+    from slimline.dockerfile.fixes.packages import add_option
+    from slimline.dockerfile.fixes.shell_edits import editable_script, insert_after
+
+    run = run_at(ctx, finding_offset(ctx, finding))
+    script = editable_script(run)
+    command = command_at(run, finding_offset(ctx, finding))
+    if command.script is not script:
+        raise Unfixable("the command runs inside an `sh -c` string")
+    if command.program == "uv":
+        words = command.unwrapped()
+        texts = [w.text for w in words]
+        for name in ("sync", "install"):
+            if name in texts:
+                word = words[texts.index(name)]
+                edit = insert_after(ctx, command, word, "--no-cache")
+                return FixResult.of([edit], f"added --no-cache to `uv {name}`")
+        raise Unfixable("cannot find the uv subcommand")
+    edits: list[Edit] = []
+    for op in run.ops_of("pip"):
+        if op.action != "install" or not _is_pip_tool(op) or op.command.script is not script:
+            continue
+        if any(o.startswith("--no-cache") for o in op.options):
+            continue
+        edits.append(add_option(ctx, op, "--no-cache" if op.tool == "uv pip" else "--no-cache-dir"))
+    if not edits:
+        raise Unfixable("no pip install of this RUN to change")
+    return FixResult.of(edits, "added --no-cache-dir to pip install")
+
 
 def _configures_pip(command: Command) -> bool:
     """`pip config set global.no-cache-dir ...` or a pip.conf written with no-cache-dir."""
@@ -960,6 +1142,17 @@ class NodeCacheLeft(Rule):
             f"`{label}` keeps every fetched package in the yarn cache in this layer; end the same "
             "RUN with `yarn cache clean`, or mount the cache",
         )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        if op.value("--cache") or op.value("--cache-folder"):
+            raise Unfixable(f"`{op.tool}` uses its own cache directory (--cache)")
+        arguments = "cache clean --force" if op.manager == "npm" else "cache clean"
+        edit = append_cleanup(ctx, run, op, arguments)
+        return FixResult.of([edit], f"appended `{op.tool} {arguments}` to the RUN")
 
 
 def _env_ci(env: Mapping[str, str], name: str) -> str | None:
@@ -1094,6 +1287,16 @@ class ComposerCacheLeft(Rule):
             ),
         )
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        if op.has("-d", "--working-dir"):
+            raise Unfixable("composer runs in another directory (--working-dir)")
+        edit = append_cleanup(ctx, run, op, "clear-cache")
+        return FixResult.of([edit], "appended `composer clear-cache` to the RUN")
+
     @staticmethod
     def _home_removed(run: RunStep, op: PackageOp, env: Mapping[str, str]) -> bool:
         """docker-library's drupal: ``export COMPOSER_HOME="$(mktemp -d)"``, install, then
@@ -1183,6 +1386,16 @@ class CondaCacheLeft(Rule):
                 )
                 break
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        if op.has("-p", "--prefix") and op.action != "create":
+            raise Unfixable(f"`{op.tool}` installs into another prefix")
+        edit = append_cleanup(ctx, run, op, "clean --all --yes")
+        return FixResult.of([edit], f"appended `{op.tool} clean --all --yes` to the RUN")
+
     @staticmethod
     def _cleaned(run: RunStep, op: PackageOp, targets: list[str], env: Mapping[str, str]) -> bool:
         if cleared_later(
@@ -1198,6 +1411,16 @@ class CondaCacheLeft(Rule):
             for c in commands_after(run, op.command)
             for p in removed_paths(c, env)
         )
+
+
+def _go_release(ctx: CheckContext) -> tuple[int, ...] | None:
+    """The Go release of a ``golang:1.22...`` base image, None for other bases."""
+    root = ctx.target_chain[0]
+    if chain_root_image(ctx) != "golang":
+        return None
+    tag = root.base_resolved.split("@", 1)[0].rpartition(":")[2]
+    match = re.match(r"(\d+)\.(\d+)", tag)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 _GO_BUILDS = frozenset({"build", "install", "test", "run", "vet"})
@@ -1232,6 +1455,7 @@ class GoCacheLeft(Rule):
     practice = Practice.PACKAGE_CACHE
     severity = Severity.WARNING
     refs = ()
+    fixable = True
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         envs = EnvCache(ctx)
@@ -1277,6 +1501,33 @@ class GoCacheLeft(Rule):
                 )
                 break
 
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``go clean -cache -modcache`` at the end of the RUN that builds, when no later step
+        (another RUN, or the container's command) uses Go and its caches."""
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.packages import append_cleanup, located_op
+
+        run, op = located_op(ctx, finding)
+        if op.action.startswith("mod-"):
+            raise Unfixable(
+                "a `go mod download` layer exists to be reused by later builds; build in a "
+                "separate stage instead"
+            )
+        for later in _later_runs_in_stage(ctx, run):
+            if any(c.program == "go" for c in later.commands):
+                raise Unfixable(f"the RUN at line {later.instruction.line} uses Go again")
+        for stage in ctx.check.target_chain:
+            for ins in stage.instructions:
+                if ins.keyword in ("CMD", "ENTRYPOINT") and any(
+                    basename(w) == "go" for v in ins.values for w in v.split()[:1]
+                ):
+                    raise Unfixable("the container's command runs `go`, which needs its caches")
+        version = _go_release(ctx.check)
+        if version is not None and version < (1, 11):
+            raise Unfixable("Go before 1.11 has no `go clean -cache -modcache`")
+        edit = append_cleanup(ctx, run, op, "clean -cache -modcache")
+        return FixResult.of([edit], "appended `go clean -cache -modcache` to the RUN")
+
     @staticmethod
     def _kept_out(
         run: RunStep, op: PackageOp, targets: list[str], env: Mapping[str, str], clean_flag: str
@@ -1301,6 +1552,7 @@ __all__ = [
     "HOME",
     "EnvCache",
     "action_word_finding",
+    "apk_cache_removals",
     "chain_root_image",
     "commands_after",
     "commands_before",
@@ -1308,6 +1560,9 @@ __all__ = [
     "mounted_any",
     "norm_path",
     "op_label",
+    "reads_apk_index",
+    "reads_apt_lists",
+    "refreshes_apk_index",
     "removed_paths",
     "removes_any",
     "script_mentions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from slimline.dockerfile.base_images import ImageRef, classify, latest_known_tag, parse_image_ref
 from slimline.dockerfile.context import CheckContext
@@ -14,6 +15,10 @@ from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.rules.base_image import image_of
 from slimline.dockerfile.shell import Word
 from slimline.findings import Finding, Practice, Severity
+
+if TYPE_CHECKING:
+    from slimline.dockerfile.fixes import FixContext, FixResult
+    from slimline.dockerfile.fixes.images import ImageResolver
 
 
 def _external_images(ctx: CheckContext) -> Iterator[tuple[Instruction, str, ImageRef]]:
@@ -52,6 +57,57 @@ def _suggestion(ref: ImageRef) -> str:
     return f" such as {ref.name}:{tag}" if tag else ""
 
 
+def _image_word(ctx: FixContext, finding: Finding) -> tuple[int, int, str, ImageRef]:
+    """Where the image reference a finding points at is written: (start, end, text, ref)."""
+    from slimline.dockerfile.fixes import Unfixable
+    from slimline.dockerfile.fixes.locate import finding_offset, instruction_at
+
+    offset = finding_offset(ctx, finding)
+    ins = instruction_at(ctx, offset)
+    text = ctx.text
+    end = offset
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    word = text[offset:end]
+    if word.lower().startswith("--from="):
+        offset += len("--from=")
+        word = word[len("--from=") :]
+    if not word or any(ch in word for ch in "\"'`"):
+        raise Unfixable("the image reference is quoted or escaped")
+    if "$" in word:
+        raise Unfixable("a build argument names the image; change its default instead")
+    if ins.keyword not in ("FROM", "COPY", "ADD"):
+        raise Unfixable("the finding does not point at an image reference")
+    try:
+        ref = parse_image_ref(word)
+    except ValueError as exc:
+        raise Unfixable(f"cannot read the image reference: {exc}") from None
+    return offset, end, word, ref
+
+
+def resolver_of(ctx: FixContext) -> ImageResolver:
+    from slimline.dockerfile.fixes.images import ImageResolver
+
+    return ctx.options.resolver or ImageResolver(online=ctx.options.online)
+
+
+def _pin_tag(ctx: FixContext, finding: Finding) -> FixResult:
+    from slimline.dockerfile.edits import Edit
+    from slimline.dockerfile.fixes import FixResult, Unfixable
+
+    start, end, word, ref = _image_word(ctx, finding)
+    tag, source = resolver_of(ctx).concrete_tag(ref)
+    if tag is None:
+        raise Unfixable(f"no concrete tag known for {ref.name}: {source}")
+    if ref.tag is None:
+        new = word + ":" + tag
+    elif word.endswith(":" + ref.tag):
+        new = word[: -len(ref.tag)] + tag
+    else:
+        raise Unfixable("cannot find the tag in the image reference")
+    return FixResult.of([Edit(start, end, new)], f"{word} -> {new} (from {source})")
+
+
 class UntaggedBaseImage(Rule):
     """A base image without a tag or digest.
 
@@ -69,6 +125,8 @@ class UntaggedBaseImage(Rule):
     practice = Practice.PINNING
     severity = Severity.WARNING
     refs = ("DL3006",)
+    fixable = True
+    fix_priority = 40
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         for ins, word, ref in _external_images(ctx):
@@ -78,6 +136,9 @@ class UntaggedBaseImage(Rule):
                     *_word_offsets(ins, word),
                     f"{ref.name} has no tag, so it means 'latest' and changes under you; pin a version{_suggestion(ref)}",
                 )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        return _pin_tag(ctx, finding)
 
 
 class LatestTag(Rule):
@@ -97,6 +158,8 @@ class LatestTag(Rule):
     practice = Practice.PINNING
     severity = Severity.WARNING
     refs = ("DL3007", "DKL-DI-0006", "DS-0001")
+    fixable = True
+    fix_priority = 40
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         for ins, word, ref in _external_images(ctx):
@@ -106,6 +169,9 @@ class LatestTag(Rule):
                     *_word_offsets(ins, word),
                     f"{ref} changes with every release; pin a version{_suggestion(ref)}",
                 )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        return _pin_tag(ctx, finding)
 
 
 class BaseImageWithoutDigest(Rule):
@@ -124,6 +190,8 @@ class BaseImageWithoutDigest(Rule):
     severity = Severity.INFO
     refs = ()
     default_enabled = False
+    fixable = True
+    fix_priority = 45
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         for ins, word, ref in _external_images(ctx):
@@ -133,6 +201,21 @@ class BaseImageWithoutDigest(Rule):
                     *_word_offsets(ins, word),
                     f"{ref} is not pinned by digest; append @sha256:<digest> of the image you tested",
                 )
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``image:tag@sha256:...`` with the digest from the local engine or, with --online,
+        the registry (only when asked: ``slimline fix --pin-digest``)."""
+        from slimline.dockerfile.edits import Edit
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+
+        if not ctx.options.pin_digests:
+            raise Unfixable("pinning digests is asked for with --pin-digest")
+        start, end, word, ref = _image_word(ctx, finding)
+        digest, source = resolver_of(ctx).digest(ref)
+        if digest is None:
+            raise Unfixable(f"no digest for {ref}: {source}")
+        new = f"{word}@{digest}"
+        return FixResult.of([Edit(start, end, new)], f"pinned {word} to {digest} (from {source})")
 
 
 _PINNED = {

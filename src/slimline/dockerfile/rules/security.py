@@ -7,6 +7,8 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
@@ -15,6 +17,10 @@ from slimline.dockerfile.rules import Rule
 from slimline.dockerfile.shell import SHELLS, Command, Word, basename
 from slimline.dockerfile.stages import Stage, substitute
 from slimline.findings import Finding, Practice, Severity
+
+if TYPE_CHECKING:
+    from slimline.dockerfile.fixes import FixContext, FixResult
+
 
 # ---------------------------------------------------------------------------------------------
 # ENV / ARG / LABEL pairs with their positions
@@ -922,6 +928,7 @@ class AddInsteadOfCopy(Rule):
     practice = Practice.SECURITY
     severity = Severity.INFO
     refs = ("DL3020", "CIS-DI-0009", "DS-0005")
+    fixable = True
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         for ins in ctx.doc.instructions:
@@ -941,6 +948,47 @@ class AddInsteadOfCopy(Rule):
         if resolved is None or _URL.match(resolved) or _is_git_source(resolved):
             return False
         return not _ARCHIVE.search(resolved) and not resolved.endswith("*")
+
+    def fix(self, ctx: FixContext, finding: Finding) -> FixResult:
+        """``ADD`` -> ``COPY``, when every flag exists for COPY too and no source in the build
+        context is an archive that ADD would have unpacked (whatever its name)."""
+        from slimline.dockerfile.edits import Edit
+        from slimline.dockerfile.fixes import FixResult, Unfixable
+        from slimline.dockerfile.fixes.locate import finding_offset, instruction_at
+
+        ins = instruction_at(ctx, finding_offset(ctx, finding))
+        if ins.keyword != "ADD":
+            raise Unfixable("the finding does not point at an ADD")
+        for flag in ins.flags:
+            if flag.name not in _COPY_FLAGS:
+                raise Unfixable(f"--{flag.name} exists only for ADD")
+        context = ctx.options.context_dir
+        if context is not None:
+            for value in ins.values[:-1]:
+                source = context / _unquote(value)
+                plain = "$" not in value and not any(c in value for c in "*?[")
+                if plain and source.is_file() and _looks_like_archive(source):
+                    raise Unfixable(f"{value} is an archive, which ADD unpacks")
+        start = ins.span.offset
+        keyword = ctx.text[start : start + 3]
+        if keyword.upper() != "ADD":
+            raise Unfixable("cannot find the ADD keyword")
+        replacement = "copy" if keyword.islower() else "COPY"
+        return FixResult.of([Edit(start, start + 3, replacement)], "ADD -> COPY")
+
+
+_COPY_FLAGS = frozenset({"chown", "chmod", "link", "exclude"})
+# gzip, bzip2, xz, zstd and (at offset 257) POSIX tar: what ADD recognises and unpacks.
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+
+
+def _looks_like_archive(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return True  # unreadable: do not assume it is a plain file
+    return head.startswith(_ARCHIVE_MAGIC) or head[257:262] == b"ustar"
 
 
 # ---------------------------------------------------------------------------------------------
