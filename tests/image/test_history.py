@@ -68,3 +68,19 @@ def test_map_history_stops_at_a_disagreement() -> None:
         HistoryEntry('/bin/sh -c #(nop)  CMD ["app"]', empty_layer=True),
     ]
     assert {i: m.line for i, m in map_history(history, DOCKERFILE).items()} == {1: 10}
+
+
+def test_labels_added_by_the_build_command_are_skipped() -> None:
+    history = [
+        HistoryEntry("/bin/sh -c #(nop) WORKDIR /app"),
+        HistoryEntry("/bin/sh -c #(nop) COPY dir:123 in . "),
+        HistoryEntry("/bin/sh -c make     install"),
+        HistoryEntry('/bin/sh -c #(nop)  CMD ["app"]', empty_layer=True),
+        HistoryEntry("/bin/sh -c #(nop)  LABEL built-by=ci", empty_layer=True),
+    ]
+    assert {i: m.line for i, m in map_history(history, DOCKERFILE).items()} == {
+        0: 6,
+        1: 7,
+        2: 8,
+        3: 10,
+    }

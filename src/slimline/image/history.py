@@ -89,6 +89,9 @@ def map_history(
         while keyword != step.keyword and step.keyword == "ARG" and position > 0:
             position -= 1
             step = steps[position]
+        if keyword == "LABEL" and step.keyword != "LABEL":
+            # `docker build --label` appends entries that no line of the file wrote
+            continue
         if keyword != step.keyword:
             break
         first_line = step.original.split("\n", 1)[0]

@@ -243,8 +243,11 @@ def _layers(analysis: ImageAnalysis, options: AnalysisOptions) -> RenderableType
     else:
         table.add_column("files", justify="right", no_wrap=True)
     table.add_column("instruction", no_wrap=True, overflow="ellipsis", ratio=1)
+    # the header names the file in full; the narrow column needs only its name and the line
     dockerfile = (
-        display_path(analysis.dockerfile, options.base_dir) if analysis.dockerfile else None
+        display_path(analysis.dockerfile, options.base_dir).rpartition("/")[2]
+        if analysis.dockerfile
+        else None
     )
     for layer in analysis.layers:
         changes = [
