@@ -111,7 +111,9 @@ def save(tag: str) -> Path:
     """`docker save` of `tag` as a file shared by every test on this machine."""
     engine = client()
     image = engine.images.get(tag)
-    path = CACHE / f"{image.id.split(':')[-1][:16]}-{hashlib.sha256(tag.encode()).hexdigest()[:8]}.tar"
+    path = (
+        CACHE / f"{image.id.split(':')[-1][:16]}-{hashlib.sha256(tag.encode()).hexdigest()[:8]}.tar"
+    )
     with _lock(path.name):
         if not path.exists():
             partial = path.with_suffix(".part")

@@ -14,9 +14,16 @@ from . import LAYERS, document
 
 
 def test_every_source_module_is_registered() -> None:
-    assert source_prefixes() == ["dir:", "docker-archive:", "oci-archive:", "oci:"]
+    assert source_prefixes() == [
+        "dir:",
+        "docker-archive:",
+        "docker:",
+        "oci-archive:",
+        "oci:",
+        "registry:",
+    ]
     names = [module.__name__.rpartition(".")[2] for module in source_modules()]  # type: ignore[attr-defined]
-    assert names == ["archive", "oci", "rootfs"]
+    assert names == ["archive", "engine", "oci", "registry", "rootfs"]
 
 
 def test_detection(tmp_path: Path) -> None:

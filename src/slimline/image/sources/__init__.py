@@ -1,7 +1,9 @@
 """Image sources: one module per kind of image, chosen by prefix or detected from the path.
 
 ``open_image("docker-archive:app.tar:app:1.2")``, ``open_image("oci:layout", platform="linux/arm64")``,
-``open_image("dir:rootfs")`` or just ``open_image("app.tar")``. See base.py for the registry.
+``open_image("registry:127.0.0.1:5000/app:1")``, ``open_image("dir:rootfs")``, or just
+``open_image("app.tar")`` or ``open_image("app:1.2")`` (an image in the local engine). See base.py
+for the registry of sources.
 """
 
 from slimline.image.sources.base import (
@@ -12,6 +14,7 @@ from slimline.image.sources.base import (
     ImageError,
     ImageSource,
     LayerRef,
+    NoSuchImage,
     open_image,
     source_modules,
     source_prefixes,
@@ -25,6 +28,7 @@ __all__ = [
     "ImageError",
     "ImageSource",
     "LayerRef",
+    "NoSuchImage",
     "open_image",
     "source_modules",
     "source_prefixes",

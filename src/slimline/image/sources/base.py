@@ -2,6 +2,8 @@
 
 A source module declares ``PREFIXES`` (the ``scheme:`` strings it answers to), ``detect(path)``
 (whether an unprefixed path is its kind of image) and ``open_source(prefix, argument, platform)``.
+A module that also answers to bare image names (the engine: ``app:1.2``) declares
+``accepts_name(text)``; it is asked only for text that names no file.
 Modules are found with pkgutil and imported only when an image is opened, so adding a source is
 adding a module, and start-up costs nothing.
 
@@ -44,6 +46,10 @@ _DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 
 class ImageError(Exception):
     """An image that cannot be opened or read: missing, corrupt, hostile or inconsistent."""
+
+
+class NoSuchImage(ImageError):
+    """The source does not hold the image, or cannot be asked (an engine that is not running)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,7 +559,8 @@ def source_prefixes() -> list[str]:
 
 
 def open_image(text: str, *, platform: str | None = None) -> Image:
-    """Open `text` as an image: `prefix:PATH[:REFERENCE]`, or a bare path whose kind is detected.
+    """Open `text` as an image: `prefix:PATH[:REFERENCE]`, a bare path whose kind is detected, or
+    else an image name (`app:1.2`, an image ID) for the source that takes names (the engine).
 
     `platform` (`os/arch[/variant]`) picks one image from an image index.
     """
@@ -562,13 +569,12 @@ def open_image(text: str, *, platform: str | None = None) -> Image:
         for prefix in module.PREFIXES:
             if text.startswith(prefix):
                 return module.open_source(prefix, text[len(prefix) :], platform)
-    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", text)
-    if scheme and not os.path.lexists(text.split(":", 1)[0]) and not os.path.lexists(text):
-        raise ImageError(
-            f"{text}: unknown image source {scheme.group(0)!r}"
-            f" (known: {', '.join(source_prefixes())})"
-        )
-    path, _ = split_reference(text)
+    try:
+        path, _ = split_reference(text)
+    except ImageError:
+        if not text:
+            raise
+        return _open_name(text, modules, platform)
     matches = [module for module in modules if _detects(module, path)]
     if len(matches) != 1:
         kinds = ", ".join(prefix for module in matches for prefix in module.PREFIXES)
@@ -578,6 +584,25 @@ def open_image(text: str, *, platform: str | None = None) -> Image:
             f" prefix it with one of {', '.join(source_prefixes())}"
         )
     return matches[0].open_source(None, text, platform)
+
+
+def _open_name(text: str, modules: Sequence[_SourceModule], platform: str | None) -> Image:
+    """`text` names no file: try it as an image name; when that fails too, say both."""
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", text)
+    if scheme:
+        problem = (
+            f"unknown image source {scheme.group(0)!r} (known: {', '.join(source_prefixes())})"
+        )
+    else:
+        problem = "no such file or directory"
+    for module in modules:
+        accepts = getattr(module, "accepts_name", None)
+        if callable(accepts) and accepts(text):
+            try:
+                return module.open_source(None, text, platform)
+            except NoSuchImage as exc:
+                raise NoSuchImage(f"{text}: {problem}, and {exc}") from None
+    raise ImageError(f"{text}: {problem}")
 
 
 def _detects(module: _SourceModule, path: Path) -> bool:
