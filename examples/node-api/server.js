@@ -1,4 +1,4 @@
-// A tiny HTTP API: GET /health and GET /sum?a=1&b=2.
+// A tiny HTTP API: GET /health and GET /sum?a=1&b=2, on $PORT (default 3000).
 const http = require("http");
 
 const server = http.createServer((req, res) => {
@@ -17,4 +17,4 @@ const server = http.createServer((req, res) => {
   res.end(JSON.stringify(body));
 });
 
-server.listen(3000, "0.0.0.0");
+server.listen(Number(process.env.PORT) || 3000, "0.0.0.0");

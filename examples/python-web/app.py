@@ -1,6 +1,7 @@
-"""A small JSON web service: GET /health and GET /items/<n>."""
+"""A small JSON web service: GET /health and GET /items/<n>, on $PORT (default 8000)."""
 
 import json
+import os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
@@ -23,4 +24,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    HTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
+    HTTPServer(("0.0.0.0", int(os.environ.get("PORT", "8000"))), Handler).serve_forever()

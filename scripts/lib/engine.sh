@@ -50,6 +50,21 @@ _SLIM_DPKG_OPTS=(
   --dpkgopt='path-include=/usr/share/locale/locale.alias'
 )
 
+# What the official images (debuerreotype) configure: apt keeps no .deb files, no package
+# caches and no translations, stores indexes compressed, and autoremove does not hold on to
+# suggested packages; /usr is merged without pulling in the usrmerge package (and perl).
+_OFFICIAL_OPTS=(
+  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+  --aptopt='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
+  --aptopt='APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
+  --aptopt='Dir::Cache::pkgcache ""'
+  --aptopt='Dir::Cache::srcpkgcache ""'
+  --aptopt='Acquire::GzipIndexes "true"'
+  --aptopt='Acquire::Languages "none"'
+  --aptopt='APT::AutoRemove::SuggestsImportant "false"'
+  --dpkgopt='force-unsafe-io'
+)
+
 _make_base() {
   local tag="$1"
   shift
@@ -57,7 +72,8 @@ _make_base() {
   mkdir -p "$ENGINE_STATE"
   local tar="$ENGINE_STATE/${tag//[:\/]/_}.tar"
   if [ ! -s "$tar" ]; then
-    mmdebstrap --quiet --variant=minbase --format=tar "$@" bookworm "$tar.part" >"$tar.log" 2>&1 || {
+    mmdebstrap --quiet --variant=minbase --format=tar "${_OFFICIAL_OPTS[@]}" "$@" \
+      bookworm "$tar.part" >"$tar.log" 2>&1 || {
       echo "mmdebstrap failed for $tag; its log:" >&2
       tail -20 "$tar.log" >&2
       return 1
@@ -76,4 +92,13 @@ ensure_base_images() {
   wait "$full" || status=1
   wait "$slim" || status=1
   return "$status"
+}
+
+# ensure_stand_in_images [TAG...]: the local stand-ins for the official images the examples and
+# their fixes build on (python:3.12, node:20, golang, their slim variants, distroless static),
+# made from the Debian base images above with Debian's packages (tests/support/base_images/).
+# Each is built once per machine and rebuilt only when its recipe or its base changes. Needs
+# the virtualenv (ensure_venv) and the base images (ensure_engine); run from the repository root.
+ensure_stand_in_images() {
+  "$VENV/bin/python" -m tests.support.base_images "$@"
 }

@@ -19,6 +19,7 @@ from slimline.results import CheckReport, FileResult
 if TYPE_CHECKING:
     from slimline.dockerfile.fix import FixReport
     from slimline.dockerfile.fixes import FixOptions
+    from slimline.dockerfile.structural import StructuralOptions
     from slimline.image.model import ImageAnalysis
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
@@ -242,6 +243,7 @@ def fix(
     online: bool = False,
     pin_digests: bool = False,
     context_dir: str | None = None,
+    structural: StructuralOptions | None = None,
 ) -> list[FixReport]:
     """Compute the fixes for files and directories (discovered recursively; ``-`` reads
     ``stdin_data``). Nothing is written: each report holds the input and the fixed text, and
@@ -251,7 +253,11 @@ def fix(
     ``context_dir`` is the build context for every input (package.json, lock files); by
     default each file's own directory, and none for standard input. ``online`` lets the
     pinning fixes ask registries for tags and digests; ``pin_digests`` pins base images by
-    digest (from the local engine, or from the registry with ``online``)."""
+    digest (from the local engine, or from the registry with ``online``). ``structural`` adds
+    the ``--split`` and ``--rebase`` rewrites after the rule fixes, and the rule fixes again
+    on their result."""
+    from dataclasses import replace
+
     from slimline.dockerfile.fixes import FixOptions
     from slimline.dockerfile.fixes.images import ImageResolver
 
@@ -277,7 +283,8 @@ def fix(
         options = FixOptions(
             context_dir=context, online=online, pin_digests=pin_digests, resolver=resolver
         )
-        reports.append(_fix_input(loaded, path, config, options))
+        shape = replace(structural, context=context) if structural else None
+        reports.append(_fix_input(loaded, path, config, options, shape))
     return reports
 
 
@@ -296,9 +303,14 @@ def _read_input(path: str) -> bytes | InputError:
 
 
 def _fix_input(
-    loaded: bytes | InputError, path: str, config: Config, options: FixOptions
+    loaded: bytes | InputError,
+    path: str,
+    config: Config,
+    options: FixOptions,
+    structural: StructuralOptions | None = None,
 ) -> FixReport:
-    from slimline.dockerfile.fix import FixReport, fix_text
+    from slimline.dockerfile.fix import FixReport, fix_text, pipeline
+    from slimline.dockerfile.structural import structural_steps
 
     if isinstance(loaded, InputError):
         return FixReport(path, "", "", error=loaded)
@@ -314,4 +326,10 @@ def _fix_input(
         text = loaded.decode("utf-8", "replace")
         error = InputError(path, exc.message, exc.line, exc.column)
         return FixReport(path, text, text, error=error)
-    return fix_text(text, path, config, options)
+    if structural is None or not structural.any:
+        return fix_text(text, path, config, options)
+
+    def rule_fixes(current: str, name: str) -> FixReport:
+        return fix_text(current, name, config, options)
+
+    return pipeline(text, path, [rule_fixes, *structural_steps(structural), rule_fixes])

@@ -105,6 +105,49 @@ def add_parser(commands: Any) -> None:
         "--stdin-filename", default="<stdin>", help="name to report for input read from '-'"
     )
     fix.add_argument(
+        "--split",
+        action="store_true",
+        help="separate build and runtime stages (Python, Node, Go, C/C++ with make): the final"
+        " image keeps no compilers, headers, VCS or dev dependencies",
+    )
+    fix.add_argument(
+        "--dev",
+        action="store_true",
+        help=f"with --split, also write PATH{'.dev'}: a development image that keeps the tools",
+    )
+    fix.add_argument(
+        "--rebase",
+        action="store_true",
+        help="move the final image to the slimmest official variant of its base"
+        " (python:3.12 -> python:3.12-slim), adding the packages the variant lacks",
+    )
+    fix.add_argument(
+        "--alpine",
+        action="store_true",
+        help="with --rebase, allow a switch to the alpine (musl) variant, mapping apt packages"
+        " to apk names (read the warnings)",
+    )
+    fix.add_argument(
+        "--build",
+        action="store_true",
+        help="build the original and the fixed Dockerfile with the Docker engine, run both and"
+        " compare; a fix that breaks the build or changes the behaviour is not written",
+    )
+    fix.add_argument(
+        "--probe",
+        metavar="CMD",
+        help="with --build: the command to run in both images instead of their own",
+    )
+    fix.add_argument(
+        "--probe-http",
+        metavar="PORT[/PATH]",
+        help="with --build: start both images on the host network and compare a GET of"
+        " http://127.0.0.1:PORT/PATH",
+    )
+    fix.add_argument(
+        "--keep-images", action="store_true", help="with --build: keep the built images"
+    )
+    fix.add_argument(
         "-q", "--quiet", action="store_true", help="no notes on stderr, only the diff and errors"
     )
     fix.set_defaults(handler=_fix)
@@ -150,6 +193,17 @@ def _fix(args: argparse.Namespace) -> int:
         raise UsageError("--diff and --write exclude each other")
     if args.context is not None and not os.path.isdir(args.context):
         fail(f"{args.context}: not a directory")
+    if args.dev and not args.split:
+        raise UsageError("--dev needs --split")
+    if args.alpine and not args.rebase:
+        raise UsageError("--alpine needs --rebase")
+    if (args.probe or args.probe_http or args.keep_images) and not args.build:
+        raise UsageError("--probe, --probe-http and --keep-images need --build")
+    from slimline.dockerfile.structural import StructuralOptions
+
+    structural = StructuralOptions(
+        split=args.split, dev=args.dev, rebase=args.rebase, alpine=args.alpine, target=args.target
+    )
     config = _config(args)
     inputs = list(args.paths) or ["."]
     for item in inputs:
@@ -164,6 +218,7 @@ def _fix(args: argparse.Namespace) -> int:
         online=args.online,
         pin_digests=args.pin_digest,
         context_dir=args.context,
+        structural=structural,
     )
     if not reports:
         fail("no Dockerfiles found in " + ", ".join(inputs))
@@ -175,6 +230,9 @@ def _fix(args: argparse.Namespace) -> int:
             sys.stderr.write(f"slimline: error: {report.error}\n")
             continue
         from_stdin = stdin_data is not None and report.path == args.stdin_filename
+        if args.build and not from_stdin and report.changed and not _verified(report, args):
+            errors += 1
+            continue
         if args.write and from_stdin:
             sys.stdout.write(report.text)  # a filter: the fixed text goes to stdout
         elif args.write and report.changed:
@@ -184,6 +242,8 @@ def _fix(args: argparse.Namespace) -> int:
         elif report.changed:
             pending += 1
             sys.stdout.write(report.diff())
+            for companion, text in report.companions.items():
+                sys.stdout.write(_new_file_diff(text, companion))
         if not args.quiet:
             _notes(report, written=args.write)
     sys.stdout.flush()
@@ -202,8 +262,53 @@ def _write(report: FixReport, *, backup: bool) -> bool:
         if backup:
             write_atomic(target + BACKUP_SUFFIX, report.original)
         write_atomic(target, report.text)
+        for companion, text in report.companions.items():
+            if os.path.exists(companion):
+                sys.stderr.write(f"slimline: {companion} exists; left as it is\n")
+                continue
+            write_atomic(companion, text)
     except OSError as exc:
         sys.stderr.write(f"slimline: error: {report.path}: cannot write: {exc.strerror or exc}\n")
+        return False
+    return True
+
+
+def _new_file_diff(text: str, path: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff([], text.splitlines(keepends=True), "/dev/null", path)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _verified(report: FixReport, args: argparse.Namespace) -> bool:
+    """Build and run the original and the fixed Dockerfile; print the comparison. False (and
+    the reason on stderr) when the fix breaks the build or changes what the image does."""
+    from slimline.engine import EngineError, probe_from_options, verify_fix
+
+    context = args.context or os.path.dirname(os.path.abspath(report.path))
+    try:
+        probe = probe_from_options(args.probe, args.probe_http)
+    except (EngineError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        result = verify_fix(
+            report.original,
+            report.text,
+            context,
+            probe=probe,
+            keep_images=args.keep_images,
+            dockerfile=os.path.relpath(os.path.abspath(report.path), context),
+        )
+    except EngineError as exc:
+        sys.stderr.write(f"slimline: error: {report.path}: --build: {exc}\n")
+        return False
+    sys.stderr.write(f"{report.path}: {result.summary()}\n")
+    if not result.same_behaviour:
+        for difference in result.differences:
+            sys.stderr.write(f"{report.path}: --build: {difference}\n")
+        sys.stderr.write(
+            f"slimline: error: {report.path}: the fix changes behaviour; not written\n"
+        )
         return False
     return True
 

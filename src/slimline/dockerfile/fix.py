@@ -75,6 +75,9 @@ class FixReport:
     # What the person applying the change should know (another transformation's warnings,
     # such as a change of C library): shown as they are.
     notes: list[str] = field(default_factory=list)
+    # Files to write next to this one (path -> text), such as the development Dockerfile of
+    # `--split --dev`.
+    companions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_edits(
@@ -116,6 +119,7 @@ class FixReport:
             error=self.error or later.error,
             passes=self.passes + later.passes,
             notes=self.notes + later.notes,
+            companions={**self.companions, **later.companions},
         )
 
 
