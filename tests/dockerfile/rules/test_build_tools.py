@@ -1,9 +1,10 @@
 import pytest
 
 from slimline.api import check_text
+from slimline.buildtools import tool_kind
 from slimline.config import Config
 from slimline.dockerfile.pkgmgr import package_name
-from slimline.dockerfile.rules.build_tools import estimate_debian_bytes, tool_kind
+from slimline.dockerfile.rules.build_tools import estimate_debian_bytes
 from slimline.findings import Severity
 from tests.dockerfile.rules.harness import lines_of, run_rule
 

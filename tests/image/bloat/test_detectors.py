@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from slimline.buildtools import tool_kind
 from slimline.findings import Practice, Severity
 from slimline.image.bloat import (
     CLAIM_ORDER,
@@ -20,7 +21,7 @@ from slimline.image.bloat import (
     detectors,
     load_detectors,
 )
-from slimline.image.bloat.removal import removal_set, tool_kind
+from slimline.image.bloat.removal import removal_set
 from slimline.image.bloat.security import is_candidate
 from slimline.image.layers import LayerEntry, read_layer
 from slimline.image.model import ImageFinding

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from slimline.buildtools import tool_kind
 from slimline.image.bloat import BloatContext, capture_predicate, detect_all
-from slimline.image.bloat.removal import relation_names, removal_set, tool_kind
+from slimline.image.bloat.removal import relation_names, removal_set
 from slimline.image.model import ImageFinding
 from slimline.image.read import ReadImage, read_image
 from slimline.image.sources import open_image

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from slimline.buildtools import tool_kind
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.pkgmgr import PackageOp, package_name
@@ -17,33 +18,7 @@ from slimline.findings import Finding, Practice, Severity
 # Managers that install distribution packages (the ones whose packages are named below).
 OS_MANAGERS = frozenset({"apt", "apk", "dnf", "zypper"})
 
-# Compilers, build systems and language toolchains, under their Debian/Ubuntu, Alpine,
-# Fedora/RHEL and SUSE names. Versioned names (gcc-12, clang-15, openjdk-17-jdk...) are
-# matched by _TOOLCHAIN_RE.
-_TOOLCHAIN = frozenset({
-    "gcc", "g++", "cpp", "c++", "gcc-c++", "gcc-gfortran", "gfortran", "clang", "clang++",
-    "llvm", "lld", "build-essential", "build-base", "alpine-sdk", "binutils", "make",
-    "cmake", "cmake3", "ninja", "ninja-build", "samurai", "meson", "scons", "bazel",
-    "autoconf", "automake", "libtool", "libtool-bin", "pkg-config", "pkgconf", "pkgconfig",
-    "bison", "flex", "m4", "swig", "nasm", "yasm", "gperf", "ccache", "dpkg-dev",
-    "golang", "golang-go", "golang-bin", "go", "rust", "rustc", "cargo", "rustup",
-    "default-jdk", "default-jdk-headless", "maven", "gradle", "ant", "node-gyp",
-    "kernel-headers", "devel_basis",
-})  # fmt: skip
-_TOOLCHAIN_RE = re.compile(
-    r"(?:gcc|g\+\+|cpp|gfortran|clang|clang\+\+|llvm|lld)-\d+(?:\.\d+)*"
-    r"|gcc\d+(?:-c\+\+)?"
-    r"|golang-\d+(?:\.\d+)*(?:-go)?"
-    r"|openjdk-?\d+(?:-jdk(?:-headless)?)?"
-    r"|temurin-\d+-jdk|dotnet-sdk-[\d.]+|linux-headers(?:-.+)?"
-    r"|java-[\d.]+-openjdk-devel|java-[\d.]+-openjdk-jmods"
-)
-# Header packages: libpq-dev, python3-devel, postgresql-server-dev-15...
-_HEADERS_RE = re.compile(r".+-(?:dev|devel)(?:-\d+(?:\.\d+)*)?")
-_VCS = frozenset({
-    "git", "git-core", "git-all", "git-lfs", "subversion", "mercurial", "bzr", "brz",
-    "breezy", "cvs", "fossil",
-})  # fmt: skip
+
 # The command each tool package puts on PATH, when it differs from the package name.
 _PROGRAM_OF = {
     "git-core": "git", "git-all": "git", "subversion": "svn", "mercurial": "hg",
@@ -76,17 +51,6 @@ _DEV_FILE_TOKENS = frozenset({
     "dev", "devel", "develop", "development", "devcontainer", "build", "builder", "buildenv",
     "ci", "toolchain", "sdk",
 })  # fmt: skip
-
-
-def tool_kind(name: str) -> str | None:
-    """The kind of build tool a bare package name is: toolchain, headers, vcs or None."""
-    if name in _TOOLCHAIN or _TOOLCHAIN_RE.fullmatch(name):
-        return "toolchain"
-    if name in _VCS:
-        return "vcs"
-    if _HEADERS_RE.fullmatch(name):
-        return "headers"
-    return None
 
 
 def is_install(op: PackageOp) -> bool:

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
+from slimline.buildtools import tool_kind
 from slimline.dockerfile.base_images import Classification, ImageRef, classify, parse_image_ref
 from slimline.dockerfile.context import CheckContext, RunStep
 from slimline.dockerfile.edits import Edit, apply_edits
@@ -32,7 +33,7 @@ from slimline.dockerfile.rebase import (
     tool_packages,
     visible_needs,
 )
-from slimline.dockerfile.rules.build_tools import Expander, removals, tool_kind
+from slimline.dockerfile.rules.build_tools import Expander, removals
 from slimline.dockerfile.shell import Command
 from slimline.dockerfile.stages import Stage, substitute
 

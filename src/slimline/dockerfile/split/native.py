@@ -16,10 +16,11 @@ from __future__ import annotations
 import posixpath
 import re
 
+from slimline.buildtools import tool_kind
 from slimline.dockerfile.context import RunStep
 from slimline.dockerfile.parse import Instruction
 from slimline.dockerfile.rebase import Note, Refusal, default_release, slimmer_base
-from slimline.dockerfile.rules.build_tools import Expander, removals, tool_kind
+from slimline.dockerfile.rules.build_tools import Expander, removals
 from slimline.dockerfile.shell import SHELLS, basename
 from slimline.dockerfile.split._base import (
     Output,

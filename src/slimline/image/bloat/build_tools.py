@@ -7,10 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from slimline.buildtools import tool_kind
 from slimline.findings import Practice, Severity
 from slimline.image.bloat import Detector, amount, human_bytes, listing
 from slimline.image.bloat.context import BloatContext
-from slimline.image.bloat.removal import removal_set, tool_kind
+from slimline.image.bloat.removal import removal_set
 from slimline.image.model import ImageFinding
 
 _BIN_DIRS = ("usr/bin", "usr/local/bin", "bin", "usr/sbin", "usr/local/sbin", "sbin")

@@ -14,46 +14,8 @@ from collections.abc import Iterable, Mapping
 
 from slimline.packages.base import Package
 
-# Compilers, build systems and language toolchains under their Debian/Ubuntu, Alpine,
-# Fedora/RHEL and SUSE names, as the Dockerfile rule SL501 knows them.
-_TOOLCHAIN = frozenset({
-    "gcc", "g++", "cpp", "c++", "gcc-c++", "gcc-gfortran", "gfortran", "clang", "clang++",
-    "llvm", "lld", "build-essential", "build-base", "alpine-sdk", "binutils", "make",
-    "cmake", "cmake3", "ninja", "ninja-build", "samurai", "meson", "scons", "bazel",
-    "autoconf", "automake", "libtool", "libtool-bin", "pkg-config", "pkgconf", "pkgconfig",
-    "bison", "flex", "m4", "swig", "nasm", "yasm", "gperf", "ccache", "dpkg-dev",
-    "golang", "golang-go", "golang-bin", "go", "rust", "rustc", "cargo", "rustup",
-    "default-jdk", "default-jdk-headless", "maven", "gradle", "ant", "node-gyp",
-    "kernel-headers", "musl-dev", "fortify-headers",
-})  # fmt: skip
-_TOOLCHAIN_RE = re.compile(
-    r"(?:gcc|g\+\+|cpp|gfortran|clang|clang\+\+|llvm|lld)-\d+(?:\.\d+)*"
-    r"|gcc\d+(?:-c\+\+)?"
-    r"|golang-\d+(?:\.\d+)*(?:-go|-src)?"
-    r"|openjdk-?\d+(?:-jdk(?:-headless)?)?"
-    r"|temurin-\d+-jdk|dotnet-sdk-[\d.]+|linux-headers(?:-.+)?|linux-libc-dev"
-    r"|java-[\d.]+-openjdk-devel|java-[\d.]+-openjdk-jmods"
-)
-# development files (headers, static libraries, pkg-config files): libpq-dev, python3-devel...
-_HEADERS_RE = re.compile(r".+-(?:dev|devel)(?:-\d+(?:\.\d+)*)?")
-VCS = frozenset({
-    "git", "git-core", "git-all", "git-lfs", "subversion", "mercurial", "bzr", "brz",
-    "breezy", "cvs", "fossil",
-})  # fmt: skip
-
 _NAME = re.compile(r"\s*([^\s(:|,]+)")
 _PROTECTED_PRIORITIES = frozenset({"required", "important"})
-
-
-def tool_kind(name: str) -> str | None:
-    """`toolchain`, `headers` or `vcs` for a build-tool package name, else None."""
-    if name in _TOOLCHAIN or _TOOLCHAIN_RE.fullmatch(name):
-        return "toolchain"
-    if name in VCS:
-        return "vcs"
-    if _HEADERS_RE.fullmatch(name):
-        return "headers"
-    return None
 
 
 def relation_names(entries: Iterable[str]) -> set[str]:
