@@ -8,14 +8,12 @@ name or a suffix before anything else); ``catalog`` reads them from the merged f
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Protocol, cast
 
 from slimline.image.files import ImageFiles
+from slimline.plugins import package_modules
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +71,9 @@ def catalogers() -> list[Cataloger]:
     """Every module of this package that declares CATALOGER, in name order."""
     global _catalogers
     if _catalogers is None:
-        package = importlib.import_module(__name__.rpartition(".")[0])
-        found: list[Cataloger] = []
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            if info.ispkg or info.name.startswith("_") or info.name == "base":
-                continue
-            module: ModuleType = importlib.import_module(f"{package.__name__}.{info.name}")
-            cataloger = getattr(module, "CATALOGER", None)
-            if cataloger is not None:
-                found.append(cast(Cataloger, cataloger))
-        _catalogers = found
+        modules = package_modules(__name__.rpartition(".")[0])
+        found = [getattr(module, "CATALOGER", None) for module in modules]
+        _catalogers = [cast(Cataloger, item) for item in found if item is not None]
     return _catalogers
 
 

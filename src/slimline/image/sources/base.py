@@ -14,11 +14,9 @@ and every name taken from an index file is checked before it is looked up.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import json
 import os
-import pkgutil
 import posixpath
 import re
 import tarfile
@@ -26,7 +24,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import IO, Any, Protocol, cast
 
 from slimline.image.layers import (
@@ -36,6 +34,7 @@ from slimline.image.layers import (
     detect_compression,
     read_layer,
 )
+from slimline.plugins import package_modules
 
 MAX_JSON_BYTES = 16 * 1024**2
 MAX_ARCHIVE_MEMBERS = 100_000
@@ -542,15 +541,12 @@ def source_modules() -> list[_SourceModule]:
     """Every module of this package that declares PREFIXES, imported on first use."""
     global _modules
     if _modules is None:
-        package = importlib.import_module(__name__.rpartition(".")[0])
-        found: list[_SourceModule] = []
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            if info.ispkg or info.name.startswith("_") or info.name == "base":
-                continue
-            module: ModuleType = importlib.import_module(f"{package.__name__}.{info.name}")
-            if isinstance(getattr(module, "PREFIXES", None), tuple):
-                found.append(cast(_SourceModule, module))
-        _modules = found
+        modules = package_modules(__name__.rpartition(".")[0])
+        _modules = [
+            cast(_SourceModule, module)
+            for module in modules
+            if isinstance(getattr(module, "PREFIXES", None), tuple)
+        ]
     return _modules
 
 
