@@ -211,6 +211,7 @@ def analyze(
     dockerfile: str | None = None,
     packages: bool = True,
     findings: bool = True,
+    layout: bool = True,
 ) -> ImageAnalysis:
     """Open `image` (any source `slimline analyze` takes) and analyze it.
 
@@ -220,7 +221,9 @@ def analyze(
     from slimline.image.analyze import AnalyzeOptions, analyze_image
     from slimline.image.sources import open_image
 
-    options = AnalyzeOptions(packages=packages, findings=findings, dockerfile=dockerfile)
+    options = AnalyzeOptions(
+        packages=packages, findings=findings, layout=layout, dockerfile=dockerfile
+    )
     with open_image(image, platform=platform) as opened:
         return analyze_image(opened, options)
 
@@ -230,7 +233,7 @@ def sbom(image: str, *, format: str = "cyclonedx", platform: str | None = None) 
     from slimline.report import RenderOptions
     from slimline.report.sbom import get_renderer
 
-    analysis = analyze(image, platform=platform, findings=False)
+    analysis = analyze(image, platform=platform, findings=False, layout=False)
     return get_renderer(format).render(analysis, RenderOptions())
 
 

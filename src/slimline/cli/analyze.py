@@ -60,7 +60,9 @@ def add_parser(commands: Any) -> None:
     analyze.set_defaults(handler=_analyze)
 
 
-def open_and_analyze(args: argparse.Namespace, *, packages: bool, findings: bool) -> Any:
+def open_and_analyze(
+    args: argparse.Namespace, *, packages: bool, findings: bool, layout: bool = True
+) -> Any:
     """Open args.image and analyze it, with a progress bar on a terminal; exits 2 on bad input."""
     from slimline.image.analyze import AnalyzeOptions, analyze_image
     from slimline.image.sources import ImageError, open_image
@@ -78,6 +80,7 @@ def open_and_analyze(args: argparse.Namespace, *, packages: bool, findings: bool
     options = AnalyzeOptions(
         packages=packages,
         findings=findings,
+        layout=layout,
         dockerfile=dockerfile_text,
         dockerfile_path=dockerfile,
         target=getattr(args, "target", None),

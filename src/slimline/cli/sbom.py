@@ -40,6 +40,6 @@ def _sbom(args: argparse.Namespace) -> int:
         creation_time(options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    analysis = open_and_analyze(args, packages=True, findings=False)
+    analysis = open_and_analyze(args, packages=True, findings=False, layout=False)
     emit(get_renderer(args.format).render(analysis, options), args.output)
     return EXIT_OK

@@ -19,7 +19,7 @@ from slimline.image.layers import EntryKind
 from slimline.image.model import ImageAnalysis, LayerSummary, SizedPath
 from slimline.image.read import Progress, ReadImage, read_image
 from slimline.image.sources.base import ImageSource
-from slimline.image.waste import analyze_waste
+from slimline.image.waste import WasteReport, analyze_waste
 from slimline.packages.base import OSRelease, Package, wanted_by
 from slimline.packages.catalog import capture_predicate as package_capture
 from slimline.packages.catalog import catalog_image
@@ -37,6 +37,8 @@ class AnalyzeOptions:
 
     packages: bool = True
     findings: bool = True
+    # dive's figures, per-layer changes and the largest paths; an SBOM needs none of them
+    layout: bool = True
     dockerfile: str | None = None
     dockerfile_path: str | None = None
     target: str | None = None
@@ -66,7 +68,11 @@ def analyze_image(
         if options.findings
         else []
     )
-    waste = analyze_waste(read.layers, read.files.tree, top=TOP_INEFFICIENT)
+    waste = (
+        analyze_waste(read.layers, read.files.tree, top=TOP_INEFFICIENT)
+        if options.layout
+        else _NO_WASTE
+    )
     config = image.config
     return ImageAnalysis(
         name=image.name,
@@ -74,18 +80,29 @@ def analyze_image(
         config=config,
         layers=tuple(_layer_summaries(image, read, options)),
         waste=waste,
-        size_bytes=waste.size_bytes,
+        size_bytes=sum(layer.size_bytes for layer in read.layers),
         final_bytes=sum(_file_bytes(record) for record in read.files.files.values()),
         file_count=sum(1 for r in read.files.files.values() if r.kind is not EntryKind.DIR),
         os=os_release,
         packages=tuple(packages) if options.packages else (),
         findings=tuple(findings),
-        largest_files=tuple(largest_files(read.files, TOP_FILES)),
-        largest_dirs=tuple(largest_dirs(read.files, TOP_DIRS)),
+        largest_files=tuple(largest_files(read.files, TOP_FILES)) if options.layout else (),
+        largest_dirs=tuple(largest_dirs(read.files, TOP_DIRS)) if options.layout else (),
         image_id=getattr(image, "image_id", None),
         repo_digests=tuple(getattr(image, "repo_digests", ())),
         dockerfile=options.dockerfile_path,
     )
+
+
+_NO_WASTE = WasteReport(
+    score=1.0,
+    wasted_bytes=0,
+    user_wasted_percent=0.0,
+    reclaimable_bytes=0,
+    size_bytes=0,
+    user_size_bytes=0,
+    inefficient=(),
+)
 
 
 def _file_bytes(record: FileRecord) -> int:

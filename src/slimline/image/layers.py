@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import importlib
 import io
+import mmap
 import os
 import posixpath
 import queue
@@ -28,6 +29,7 @@ from slimline.image.tarstream import (
     HARDLINK,
     REGULAR,
     SYMLINK,
+    BufferTarStream,
     Member,
     TarFormatError,
     TarStream,
@@ -101,6 +103,9 @@ def normalize_path(name: str) -> str:
         raise LayerError(f"layer entry name contains a NUL byte: {name!r}")
     if name.startswith("/"):
         raise LayerError(f"layer entry has an absolute path: {name!r}")
+    if "//" not in name and "/." not in name and not name.startswith("."):
+        # the common case, already normal but for a directory's trailing slash
+        return name[:-1] if name.endswith("/") else name
     normal = posixpath.normpath(name)
     if normal == ".." or normal.startswith("../"):
         raise LayerError(f"layer entry escapes the image root: {name!r}")
@@ -291,7 +296,9 @@ def read_layer(
         # GIL), so they overlap with parsing the tar headers here
         with _Prefetch(tar_hash, compressed_hash) as prefetched:
             tar_stream = io.BufferedReader(prefetched, _CHUNK)
-            yield from _entries(tar_stream, max_entries, max_total_size, capture, max_capture_size)
+            yield from _entries(
+                TarStream(tar_stream), max_entries, max_total_size, capture, max_capture_size
+            )
             while tar_stream.read(_CHUNK):
                 pass
     except LayerError:
@@ -318,8 +325,95 @@ def read_layer(
             )
 
 
+class MappedBlob:
+    """A stored layer mapped into memory: `view` over its bytes, and a way to hand pages that
+    are done with back to the kernel, so a large image never counts whole in the resident
+    memory (the pages stay in the page cache; touching them again is a minor fault)."""
+
+    def __init__(self, mapping: mmap.mmap, offset: int, size: int) -> None:
+        self._mapping = mapping
+        self._offset = offset
+        self.view = memoryview(mapping)[offset : offset + size]
+
+    def drop(self, start: int, end: int) -> None:
+        """Advise that bytes [start, end) of the blob will not be needed soon."""
+        page = mmap.PAGESIZE
+        first = (self._offset + start + page - 1) // page * page
+        last = (self._offset + end) // page * page
+        if last > first:
+            with contextlib.suppress(OSError, ValueError):
+                self._mapping.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+    def release(self) -> None:
+        self.view.release()
+
+
+def read_mapped_layer(
+    blob: MappedBlob,
+    *,
+    digest: str | None = None,
+    diff_id: str | None = None,
+    capture: Callable[[str], bool] | None = None,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,
+    max_capture_size: int = DEFAULT_MAX_CAPTURE_SIZE,
+) -> Iterator[LayerEntry]:
+    """`read_layer` for an uncompressed layer already in memory (a mapped archive member).
+
+    The digest is computed in a thread of its own straight from the buffer (hashlib releases
+    the GIL), while the headers are parsed here; file data is never copied. Both digests name
+    the same bytes, so they must agree. Raises ValueError for a compressed buffer: stream it.
+    """
+    view = blob.view
+    if detect_compression(bytes(view[:4])) is not Compression.NONE:
+        raise ValueError("read_mapped_layer takes uncompressed layers only")
+    if digest and diff_id and digest != diff_id:
+        raise LayerError(
+            f"layer digest mismatch: an uncompressed layer has two digests, {digest} and {diff_id}"
+        )
+    expected = digest or diff_id
+    hashing: _BufferHasher | None = None
+    if expected is not None:
+        hashing = _BufferHasher(blob, _parse_digest(expected)[0])
+        hashing.start()
+    try:
+        yield from _entries(
+            BufferTarStream(view, blob.drop), max_entries, max_total_size, capture, max_capture_size
+        )
+    except TarFormatError as exc:
+        raise LayerError(f"corrupt or truncated none layer: {exc}") from None
+    finally:
+        if hashing is not None:
+            hashing.join()
+    if hashing is not None and expected is not None:
+        algorithm, value = _parse_digest(expected)
+        actual = hashing.hexdigest()
+        if actual != value:
+            raise LayerError(
+                f"layer digest mismatch: expected {expected}, got {algorithm}:{actual}"
+            )
+
+
+class _BufferHasher(threading.Thread):
+    _STEP = 16 << 20
+
+    def __init__(self, blob: MappedBlob, algorithm: str) -> None:
+        super().__init__(daemon=True)
+        self._blob = blob
+        self._hasher = hashlib.new(algorithm)
+
+    def run(self) -> None:
+        view, step = self._blob.view, self._STEP
+        for start in range(0, len(view), step):
+            self._hasher.update(view[start : start + step])
+            self._blob.drop(start, start + step)
+
+    def hexdigest(self) -> str:
+        return self._hasher.hexdigest()
+
+
 def _entries(
-    stream: IO[bytes],
+    tar: TarStream,
     max_entries: int,
     max_total_size: int,
     capture: Callable[[str], bool] | None,
@@ -328,7 +422,8 @@ def _entries(
     count = 0
     total = 0
     symlinks: set[str] = set()
-    tar = TarStream(stream)
+    # parent directories already known to lie beneath no symlink of this layer
+    clear: set[str] = set()
     for member in tar.members():
         count += 1
         if count > max_entries:
@@ -340,13 +435,18 @@ def _entries(
         if not path:
             continue
         if symlinks:
-            _check_ancestors(path, symlinks)
+            parent = path.rpartition("/")[0]
+            if parent not in clear:
+                _check_ancestors(path, symlinks)
+                clear.add(parent)
         kind = _KINDS.get(member.type, EntryKind.OTHER)
         link_target = member.linkname
         if kind is EntryKind.HARDLINK:
             link_target = normalize_path(member.linkname)
         elif kind is EntryKind.SYMLINK:
             symlinks.add(path)
+            # a directory checked before may now lie beneath this link
+            clear.clear()
         if "\x00" in link_target:
             raise LayerError(f"link target contains a NUL byte: {path!r}")
         content = None
@@ -379,7 +479,7 @@ def _check_ancestors(path: str, symlinks: set[str]) -> None:
 def _entry(
     path: str, kind: EntryKind, info: Member, link_target: str, content: bytes | None
 ) -> LayerEntry:
-    parent, base = posixpath.split(path)
+    parent, _, base = path.rpartition("/")
     is_opaque = base == OPAQUE_MARKER
     # other `.wh..wh.` names are aufs bookkeeping, not deletions
     is_whiteout = base.startswith(WHITEOUT_PREFIX) and not base.startswith(AUFS_META_PREFIX)
@@ -390,7 +490,7 @@ def _entry(
         name = base[len(WHITEOUT_PREFIX) :]
         if name in ("", ".", ".."):
             raise LayerError(f"layer has a whiteout that names no file: {path!r}")
-        target = posixpath.join(parent, name)
+        target = f"{parent}/{name}" if parent else name
     return LayerEntry(
         path=path,
         kind=kind,

@@ -11,7 +11,8 @@ with a trailing slash. Anything else that is not a known member type is yielded 
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import io
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import IO
 
@@ -57,6 +58,10 @@ def _number(field: bytes) -> int:
         if field[0] & 0x40:
             value -= 1 << (8 * (len(field) - 1))
         return value
+    try:
+        return int(field.split(b"\x00", 1)[0] or b"0", 8)
+    except ValueError:
+        pass
     text = field.split(b"\x00", 1)[0].strip(b" ")
     if not text:
         return 0
@@ -125,6 +130,9 @@ class TarStream:
             size -= got
             self.offset += got
 
+    def _read_header(self) -> bytes:
+        return self._stream.read(BLOCK)
+
     def read_data(self) -> bytes:
         """The current member's data; only once, and before the next member."""
         size, padded = self._pending_size, self._pending
@@ -150,7 +158,7 @@ class TarStream:
             if self._pending:
                 self._skip(self._pending)
                 self._pending = self._pending_size = 0
-            header = self._stream.read(BLOCK)
+            header = self._read_header()
             if not header:
                 raise TarFormatError("unexpected end of data: the tar has no end marker")
             if len(header) != BLOCK:
@@ -222,3 +230,38 @@ class TarStream:
                 gid=gid,
                 linkname=linkname,
             )
+
+
+class BufferTarStream(TarStream):
+    """The same reader over a tar already in memory (a mapped archive member): headers are
+    sliced out of the buffer and file data is skipped by moving an offset, never copied."""
+
+    _DROP_EVERY = 64 << 20
+
+    def __init__(self, buffer: memoryview, drop: Callable[[int, int], None] | None = None) -> None:
+        super().__init__(io.BytesIO())
+        self._view = buffer
+        self._size = len(buffer)
+        # called with ranges already parsed, so that their pages can leave resident memory
+        self._drop = drop
+        self._dropped = 0
+
+    def _read_header(self) -> bytes:
+        start = self.offset
+        if self._drop is not None and start - self._dropped >= self._DROP_EVERY:
+            self._drop(self._dropped, start)
+            self._dropped = start
+        return bytes(self._view[start : start + BLOCK])
+
+    def _read_exact(self, size: int) -> bytes:
+        end = self.offset + size
+        if end > self._size:
+            raise TarFormatError("unexpected end of data: the tar is truncated")
+        data = bytes(self._view[self.offset : end])
+        self.offset = end
+        return data
+
+    def _skip(self, size: int) -> None:
+        if self.offset + size > self._size:
+            raise TarFormatError("unexpected end of data: the tar is truncated")
+        self.offset += size

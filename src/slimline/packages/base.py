@@ -80,8 +80,14 @@ def catalogers() -> list[Cataloger]:
 def wanted_by(readers: Sequence[Callable[[str], bool]]) -> Callable[[str], bool]:
     """One capture predicate for several readers."""
     tests = tuple(readers)
+    if len(tests) == 1:
+        return tests[0]
 
     def wants(path: str) -> bool:
-        return any(test(path) for test in tests)
+        # a plain loop: a generator per call would cost more than the tests themselves
+        for test in tests:  # noqa: SIM110
+            if test(path):
+                return True
+        return False
 
     return wants

@@ -144,6 +144,7 @@ def _open(store: Store, path: Path, reference: str | None) -> Image:
                 size=store.size(name),
                 history=histories[index],
                 opener=partial(store.open, name),
+                mapper=partial(store.map, name),
                 location=f"{label}: layer {index} ({name})",
             )
         )

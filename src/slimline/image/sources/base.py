@@ -13,9 +13,11 @@ and every name taken from an index file is checked before it is looked up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import mmap
 import os
 import posixpath
 import re
@@ -31,8 +33,10 @@ from slimline.image.layers import (
     Compression,
     LayerEntry,
     LayerError,
+    MappedBlob,
     detect_compression,
     read_layer,
+    read_mapped_layer,
 )
 from slimline.plugins import package_modules
 
@@ -195,6 +199,9 @@ class LayerRef:
     history: HistoryEntry | None
     opener: Callable[[], IO[bytes]] = field(repr=False, compare=False)
     location: str = ""
+    # the stored bytes mapped into memory, when the store can (a plain archive, a layout
+    # directory): an uncompressed layer is then read without copying its data
+    mapper: Callable[[], MappedBlob | None] | None = field(default=None, repr=False, compare=False)
 
     def open(self) -> IO[bytes]:
         return self.opener()
@@ -206,6 +213,19 @@ class LayerRef:
         what it yielded. `capture` selects the regular files whose bytes come with their entry.
         """
         label = self.location or f"layer {self.index}"
+        blob = self.mapper() if self.mapper is not None else None
+        if blob is not None:
+            try:
+                if detect_compression(bytes(blob.view[:4])) is Compression.NONE:
+                    try:
+                        yield from read_mapped_layer(
+                            blob, digest=self.digest, diff_id=self.diff_id, capture=capture
+                        )
+                    except LayerError as exc:
+                        raise ImageError(f"{label}: {exc}") from None
+                    return
+            finally:
+                blob.release()
         with self.open() as raw:
             try:
                 yield from read_layer(
@@ -317,6 +337,8 @@ class Store(Protocol):
 
     def open(self, name: str) -> IO[bytes]: ...
 
+    def map(self, name: str) -> MappedBlob | None: ...
+
     def close(self) -> None: ...
 
 
@@ -379,6 +401,18 @@ class DirectoryStore:
         except OSError as exc:
             raise ImageError(f"{self.label}: cannot open {name}: {exc.strerror}") from None
 
+    def map(self, name: str) -> MappedBlob | None:
+        try:
+            with open(self._path(name), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size == 0:
+                    return None
+                # the mapping outlives the descriptor; it is unmapped once nothing refers to it
+                mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        return MappedBlob(mapping, 0, size)
+
     def close(self) -> None:
         pass
 
@@ -412,6 +446,7 @@ class TarStore:
         # members of an uncompressed archive are read straight from the file, bypassing
         # tarfile's slower member reader
         self._plain = isinstance(self._tar.fileobj, io.BufferedReader)
+        self._mapped: mmap.mmap | None = None
         count = 0
         try:
             while (info := self._tar.next()) is not None:
@@ -467,8 +502,27 @@ class TarStore:
             raise ImageError(f"{self.label}: cannot read {name}")
         return handle
 
+    def map(self, name: str) -> MappedBlob | None:
+        """The member's bytes mapped from an uncompressed archive, else None."""
+        info = self._regular(name)
+        if not self._plain or info.sparse or info.size == 0:
+            return None
+        if self._mapped is None:
+            try:
+                with open(self._path, "rb") as handle:
+                    self._mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                return None
+        if info.offset_data + info.size > len(self._mapped):
+            return None
+        return MappedBlob(self._mapped, info.offset_data, info.size)
+
     def close(self) -> None:
         self._tar.close()
+        if self._mapped is not None:
+            # a view still held elsewhere keeps the mapping alive until it is released
+            with contextlib.suppress(BufferError):
+                self._mapped.close()
 
 
 class _FileWindow(io.RawIOBase):

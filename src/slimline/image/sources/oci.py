@@ -269,6 +269,7 @@ def open_store(store: Store, label: str, reference: str | None, platform: str | 
                 size=size,
                 history=histories[index],
                 opener=partial(store.open, name),
+                mapper=partial(store.map, name),
                 location=f"{label}: layer {index} ({digest})",
             )
         )
