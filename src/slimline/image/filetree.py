@@ -8,7 +8,6 @@ not have to scan every path.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -62,7 +61,7 @@ class LayerTree:
     def add(self, entry: LayerEntry) -> None:
         self.entry_count += 1
         self.size_bytes += entry.size
-        base = posixpath.basename(entry.path)
+        base = entry.path.rpartition("/")[2]
         if entry.is_opaque:
             self.opaque_dirs.add(entry.whiteout_target)
             self.marker_dirs.add(entry.whiteout_target)

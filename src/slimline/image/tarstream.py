@@ -21,6 +21,12 @@ _SKIP_CHUNK = 1 << 20
 _MAX_META_SIZE = 1 << 20  # a pax header or GNU long name larger than this is hostile
 
 REGULAR = frozenset(b"07S\x00")
+_ZERO_BLOCK = bytes(512)
+_PAX = frozenset(b"xX")
+_GLOBAL_PAX = ord("g")
+_LONG_NAME = ord("L")
+_META = frozenset(b"xXgLK")
+_REGULAR_TYPE = ord("0")
 # types whose data tarfile skips as file data: regular files and unknown types
 _NO_DATA = frozenset(b"123456")
 HARDLINK = ord("1")
@@ -164,7 +170,7 @@ class TarStream:
             if len(header) != BLOCK:
                 raise TarFormatError("unexpected end of data: the tar is truncated")
             self.offset += BLOCK
-            if header.count(0) == BLOCK:
+            if header == _ZERO_BLOCK:
                 # the end marker is two zero blocks; a single one at the very end is tolerated
                 # as tarfile does, and anything after them is padding
                 return
@@ -176,17 +182,15 @@ class TarStream:
             size = _number(header[124:136])
             if size < 0:
                 raise TarFormatError("negative size in tar header")
-            if kind in (ord("x"), ord("X")):
-                pax.update(_pax_records(self._data_block(size)))
-                continue
-            if kind == ord("g"):
-                global_pax.update(_pax_records(self._data_block(size)))
-                continue
-            if kind == ord("L"):
-                long_name = _text(self._data_block(size))
-                continue
-            if kind == ord("K"):
-                long_link = _text(self._data_block(size))
+            if kind in _META:
+                if kind in _PAX:
+                    pax.update(_pax_records(self._data_block(size)))
+                elif kind == _GLOBAL_PAX:
+                    global_pax.update(_pax_records(self._data_block(size)))
+                elif kind == _LONG_NAME:
+                    long_name = _text(self._data_block(size))
+                else:
+                    long_link = _text(self._data_block(size))
                 continue
             name = _text(header[0:100])
             if header[257:263] == b"ustar\x00":
@@ -216,7 +220,7 @@ class TarStream:
             long_name = long_link = None
             if kind == 0:
                 # V7 tar marks directories only by a trailing slash
-                kind = DIRECTORY if name.endswith("/") else ord("0")
+                kind = DIRECTORY if name.endswith("/") else _REGULAR_TYPE
             # links, directories and devices carry no data whatever their size field says
             data_size = 0 if kind in _NO_DATA else size
             self._pending = data_size + (-data_size % BLOCK)
