@@ -15,7 +15,8 @@ def add_parser(commands: Any) -> None:
     explain = commands.add_parser(
         "explain",
         help="print a rule's documentation",
-        description="Print the documentation of rules (SL ids, or hadolint DL ids).",
+        description="Print the documentation of rules (SL ids, hadolint DL ids, or the SLI ids"
+        " of analyze's image findings).",
     )
     explain.add_argument("rule_ids", nargs="+", metavar="RULE")
     explain.set_defaults(handler=_explain)
@@ -28,6 +29,11 @@ def _explain(args: argparse.Namespace) -> int:
     out: list[str] = []
     for raw in args.rule_ids:
         rid = raw.strip().upper()
+        if rid.startswith("SLI"):
+            # image findings of `analyze`: documented by their detector classes
+            from slimline.image.bloat import detector_infos
+
+            infos = {**infos, **detector_infos()}
         matches = (
             [infos[rid]]
             if rid in infos
