@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -10,8 +13,10 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from slimline.packages.base import Package
 from slimline.report import RenderOptions
 from slimline.report.sbom import SbomOptions, get_renderer
+from slimline.report.sbom.cyclonedx import dumps, to_document
 from tests.report.analysis_sample import ANALYSES, SECRETS, sample_analysis
 
 render = get_renderer("cyclonedx").render
@@ -216,3 +221,106 @@ def test_no_secret_reaches_the_sbom() -> None:
         text = render(ANALYSES[name](), FIXED)
         for secret in SECRETS:
             assert secret not in text
+
+
+def _package(name: str, version: str, purl: str, *licenses: str) -> Package:
+    return Package(
+        name=name,
+        version=version,
+        ecosystem="npm",
+        purl=purl,
+        location=f"/app/node_modules/{name}/package.json",
+        cataloger="npm",
+        licenses=licenses,
+    )
+
+
+def test_order_and_edge_cases_as_cyclonedx_python_lib_wrote_them() -> None:
+    # the document was once built with cyclonedx-python-lib; these are the rules it followed
+    packages = (
+        _package("same", "", "pkg:npm/same?b=2&a=1", "Foo", "Foo", "MIT", "mit", " "),
+        _package("same", "2", "pkg:npm/same@2", "Zed", "Abc", "GPL-2+", "MIT"),
+        _package("same", "2", "not a purl", "MIT OR Apache-2.0", "MIT"),
+        _package("Zz\u00e9\u2028", "1", "pkg:npm/zz@1"),
+    )
+    analysis = replace(sample_analysis(), packages=packages)
+    text = render(analysis, replace(FIXED, tool_version=""))
+    bom = json.loads(text)
+    # by type, name (code points), version (none last) and bom-ref
+    assert [(c["name"], c.get("version"), c["bom-ref"]) for c in bom["components"]] == [
+        ("Zz\u00e9\u2028", "1", "pkg:npm/zz@1"),
+        ("same", "2", "not a purl"),
+        ("same", "2", "pkg:npm/same@2"),
+        ("same", None, "pkg:npm/same?b=2&a=1"),
+        ("debian", "12", "operating-system"),
+    ]
+    named, versioned, invalid = (bom["components"][i] for i in (3, 2, 1))
+    # the purl in canonical form, none when it does not parse
+    assert named["purl"] == "pkg:npm/same?a=1&b=2"
+    assert "purl" not in invalid
+    # each licence once, ids (sorted) before names
+    assert named["licenses"] == [{"license": {"id": "MIT"}}, {"license": {"name": "Foo"}}]
+    assert versioned["licenses"] == [
+        {"license": {"id": "GPL-2.0-or-later"}},
+        {"license": {"id": "MIT"}},
+        {"license": {"id": "Zed"}},
+        {"license": {"name": "Abc"}},
+    ]
+    assert invalid["licenses"] == [{"expression": "(MIT OR Apache-2.0) AND MIT"}]
+    assert [p["name"] for p in named["properties"]] == sorted(_properties(named))
+    # an empty string is a value, only a missing one is left out
+    assert bom["metadata"]["tools"]["components"][0]["version"] == ""
+    assert '"name": "Zz\\u00e9\\u2028"' in text
+    assert list(bom) == [
+        "components",
+        "dependencies",
+        "metadata",
+        "serialNumber",
+        "version",
+        "$schema",
+        "bomFormat",
+        "specVersion",
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        [],
+        {"a": [], "b": {}, "c": [1, "x", {"d": [[]]}], "\u00e9": '\u2028"\\\n\x00'},
+        [{"n": 0, "m": -3}, "\U0001f600", [[1], []]],
+    ],
+)
+def test_dumps_writes_what_json_dumps_writes(value: Any) -> None:
+    assert dumps(value) == json.dumps(value, indent=2)
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES))
+def test_dumps_writes_the_documents_as_json_dumps(name: str) -> None:
+    document = to_document(ANALYSES[name](), FIXED)
+    assert dumps(document) == json.dumps(document, indent=2)
+
+
+def test_rendering_does_without_the_cyclonedx_model() -> None:
+    program = (
+        "import sys\n"
+        "from slimline.report.sbom import SbomOptions, get_renderer\n"
+        "from tests.report.analysis_sample import sample_analysis\n"
+        "get_renderer('cyclonedx').render(sample_analysis(), SbomOptions())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('cyclonedx', 'serializable', 'py_serializable', 'sortedcontainers')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    loaded = eval(done.stdout.strip())
+    # only the SPDX licence list, which both SBOM formats use to normalise licences
+    assert [m for m in loaded if m.startswith(("cyclonedx.model", "cyclonedx.output"))] == []
+    assert not any(m.split(".")[0] in ("serializable", "py_serializable") for m in loaded)
+    assert "sortedcontainers" not in loaded
