@@ -50,19 +50,18 @@ _SLIM_DPKG_OPTS=(
   --dpkgopt='path-include=/usr/share/locale/locale.alias'
 )
 
-# What the official images (debuerreotype) configure: apt keeps no .deb files, no package
-# caches and no translations, stores indexes compressed, and autoremove does not hold on to
-# suggested packages; /usr is merged without pulling in the usrmerge package (and perl).
+# The official images (debuerreotype) carry apt and dpkg settings in /etc/apt/apt.conf.d/
+# docker-clean and /etc/dpkg/dpkg.cfg.d/docker-apt-speedup: apt keeps no .deb files, no binary
+# caches and no translations, indexes stay compressed, autoremove does not hold on to suggested
+# packages. The same files go into ours, and /usr is merged without pulling in the usrmerge
+# package (and perl).
+_DEBIAN_SETTINGS="$PWD/tests/support/base_images/_common/debian-settings"
 _OFFICIAL_OPTS=(
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
-  --aptopt='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
-  --aptopt='APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; }'
-  --aptopt='Dir::Cache::pkgcache ""'
-  --aptopt='Dir::Cache::srcpkgcache ""'
-  --aptopt='Acquire::GzipIndexes "true"'
-  --aptopt='Acquire::Languages "none"'
-  --aptopt='APT::AutoRemove::SuggestsImportant "false"'
-  --dpkgopt='force-unsafe-io'
+  --dpkgopt=force-unsafe-io
+  --customize-hook="cp -r '$_DEBIAN_SETTINGS/.' \"\$1/\""
+  # what apt cached while bootstrapping, which the official images do not ship
+  --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/cache/apt/archives/*.deb "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap'
 )
 
 _make_base() {

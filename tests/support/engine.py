@@ -51,6 +51,17 @@ def client() -> Any:
         pytest.skip(message)
 
 
+@functools.cache
+def _base_ids() -> str:
+    ids = []
+    for tag in (BASE_IMAGE, SLIM_BASE_IMAGE):
+        try:
+            ids.append(str(client().images.get(tag).id))
+        except Exception:
+            ids.append("")
+    return ",".join(ids)
+
+
 def _lock(name: str) -> FileLock:
     CACHE.mkdir(parents=True, exist_ok=True)
     return FileLock(str(CACHE / f"{name}.lock"))
@@ -78,7 +89,8 @@ def build(name: str, files: Mapping[str, str | bytes]) -> str:
     if "Dockerfile" not in files:
         raise ValueError("the build context needs a Dockerfile")
     context = _context_tar(files)
-    digest = hashlib.sha256(context).hexdigest()[:16]
+    # a new local base image (scripts/lib/engine.sh) must not leave images built on the old one
+    digest = hashlib.sha256(context + _base_ids().encode()).hexdigest()[:16]
     tag = f"slimline-test/{name}:{digest}"
     engine = client()
     with _lock(f"build-{name}-{digest}"):

@@ -24,11 +24,14 @@ from tests.support import engine
 
 pytestmark = pytest.mark.engine
 
-# Debian's toolchain, git and pip from apt with recommends and no cleanup, then a pip install
-# that leaves its wheel cache (built from a local sdist: no index is needed)
+# Debian's toolchain, git and pip from apt with recommends and no cleanup, with the image's
+# docker-clean removed first (as the recipe for BuildKit cache mounts does) so that apt keeps
+# its .deb files; then a pip install that leaves its wheel cache (built from a local sdist: no
+# index is needed)
 TOOLS_DOCKERFILE = """\
 FROM debian:bookworm
-RUN apt-get update && apt-get install -y python3-pip gcc git
+RUN rm -f /etc/apt/apt.conf.d/docker-clean \\
+ && apt-get update && apt-get install -y python3-pip gcc git
 RUN mkdir -p /tmp/demo-1.0 && cd /tmp/demo-1.0 \\
  && echo 'from setuptools import setup' > setup.py \\
  && echo 'setup(name="demo", version="1.0", py_modules=["demo"])' >> setup.py \\
