@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import pytest
+
 from slimline.image.files import ImageFiles
 from slimline.image.read import read_image
-from slimline.image.sources.base import Image, ImageConfig, LayerRef
+from slimline.image.sources.base import Image, ImageConfig, ImageError, LayerRef
 
 from .builders import Op, layer_tar
 
@@ -111,3 +113,14 @@ def test_captured_lists_only_what_survives() -> None:
     )
     assert sorted(files.captured()) == ["a/METADATA"]
     assert files.read("a/METADATA") == b"1b"
+
+
+def test_captured_bytes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import slimline.image.read as read
+
+    monkeypatch.setattr(read, "MAX_CAPTURED_BYTES", 10_000)
+    layers = [[("file", f"lib/x{i}.dist-info/METADATA", 4_000) for i in range(3)]]
+    with pytest.raises(ImageError, match="refusing the image"):
+        read_image(image_of(layers), lambda path: path.endswith("METADATA"))
+    # below the bound, nothing is refused
+    assert len(read_image(image_of(layers[:1][:]), lambda path: False).files) > 0

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from slimline.image.files import ImageFiles
 from slimline.image.filetree import LayerChanges, LayerTree, MergedTree, layer_changes
 from slimline.image.layers import EntryKind
-from slimline.image.sources.base import ImageSource, LayerRef
+from slimline.image.sources.base import ImageError, ImageSource, LayerRef
 
 # called with a layer and the bytes of its entries read so far
 Progress = Callable[[LayerRef, int], None]
+
+# Package databases and the other files read for their bytes are small (a big Debian image
+# holds a few tens of MB of them); a hostile image could ask for far more.
+MAX_CAPTURED_BYTES = 512 * 1024**2
 
 
 @dataclass(slots=True)
@@ -37,6 +41,7 @@ def read_image(
     contents: dict[int, dict[str, bytes]] = {}
     merged = MergedTree()
     changes: list[LayerChanges] = []
+    captured_total = 0
     for ref in image.layers:
         tree = LayerTree(ref.index)
         captured: dict[str, bytes] = {}
@@ -46,6 +51,12 @@ def read_image(
             tree.add(entry)
             if entry.content is not None:
                 captured[entry.path] = entry.content
+                captured_total += len(entry.content)
+                if captured_total > MAX_CAPTURED_BYTES:
+                    raise ImageError(
+                        f"{image.name}: more than {MAX_CAPTURED_BYTES // 1024**2} MiB of package"
+                        " metadata and other files to read: refusing the image"
+                    )
             elif entry.kind is EntryKind.HARDLINK and entry.link_target in captured:
                 captured[entry.path] = captured[entry.link_target]
             if progress is not None:
