@@ -136,9 +136,22 @@ def save(tag: str) -> Path:
     return path
 
 
+# The engine's log driver can drop a last line that has no newline when the container exits
+# (seen with `dpkg-query -f '${db:Status-Abbrev}'`): a newline is printed after the command's
+# output, keeping its exit status, and taken off again here.
+_WITH_NEWLINE = 'status=0; "$@" || status=$?; echo; exit "$status"'
+
+
 def run(tag: str, command: list[str], **kwargs: Any) -> str:
     """Run `command` in a new container of `tag` without network; returns its output."""
     output = client().containers.run(
-        tag, command, remove=True, network_mode="none", stdout=True, stderr=False, **kwargs
+        tag,
+        ["sh", "-c", _WITH_NEWLINE, "sh", *command],
+        remove=True,
+        network_mode="none",
+        stdout=True,
+        stderr=False,
+        **kwargs,
     )
-    return bytes(output).decode()
+    text = bytes(output).decode()
+    return text[:-1] if text.endswith("\n") else text
