@@ -23,7 +23,7 @@ deleted, which is what rebuilding the image without them would save.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from slimline.image.filetree import LayerTree, MergedTree, dirname, merge_layers
@@ -166,7 +166,10 @@ def dive_efficiency(
         # dive looks whiteouts of the first layer up in that layer itself
         lower = _Stack(nodes if needs_stack else {}) if index == 0 else stack
         parents = {dirname(path) for path in nodes}
-        leaves = sorted((p for p in nodes if p not in parents), key=_leaf_key)
+        leaves: Iterable[str] = (p for p in nodes if p not in parents)
+        if layers[index].whiteouts:
+            # dive's walk order matters only where a whiteout can stop it
+            leaves = sorted(leaves, key=_leaf_key)
         for raw in leaves:
             _, size, is_whiteout = nodes[raw]
             path = raw
