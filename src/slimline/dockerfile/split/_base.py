@@ -538,6 +538,29 @@ def install_line(src: Source, packages: list[str]) -> str:
     return apt_install_run(packages, src.escape, src.newline)
 
 
+def runtime_stage(
+    src: Source,
+    base: SlimBase,
+    plan: PackagePlan,
+    runtime_instructions: list[Instruction],
+    notes: list[Note],
+    comment: str,
+) -> StageText:
+    """The runtime stage on the slim base, installing what the plan keeps plus the tools its
+    steps visibly need; the plan's notes and summary go to `notes`."""
+    plan.runtime += missing_runtime_tools(
+        src, base, runtime_instructions, [p.split("=")[0] for p in plan.runtime]
+    )
+    notes += plan.notes
+    summary = plan.summary()
+    if summary is not None:
+        notes.append(summary)
+    runtime = StageText(src, comment, from_line(src, base.image, src.stage.name))
+    if plan.runtime:
+        runtime.add(install_line(src, plan.runtime))
+    return runtime
+
+
 def refuse_build_tools_in(src: Source, runs: Iterable[RunStep], why: str) -> None:
     for run in runs:
         programs = build_programs(run)

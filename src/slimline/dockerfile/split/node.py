@@ -22,16 +22,15 @@ from slimline.dockerfile.split._base import (
     dev_text,
     from_line,
     inside,
-    install_line,
     installs_build_tools,
     is_apt_only,
     is_context_copy,
-    missing_runtime_tools,
     original_base,
     plan_packages,
     refuse_build_tools_in,
     render,
     runtime_release,
+    runtime_stage,
     strange_commands,
 )
 from slimline.dockerfile.split.python import RUNTIME_ONLY
@@ -144,20 +143,14 @@ class NodeSplitter(Splitter):
             release=runtime_release(base, src),
             build_only_names=_NODE_GYP,
         )
-        plan.runtime += missing_runtime_tools(
-            src, base, runtime_instructions, [p.split("=")[0] for p in plan.runtime]
-        )
-        notes += plan.notes
-        summary = plan.summary()
-        if summary is not None:
-            notes.append(summary)
-        runtime = StageText(
+        runtime = runtime_stage(
             src,
+            base,
+            plan,
+            runtime_instructions,
+            notes,
             "Runtime stage: the application and its production dependencies only.",
-            from_line(src, base.image, src.stage.name),
         )
-        if plan.runtime:
-            runtime.add(install_line(src, plan.runtime))
         last_step = src.instructions[last]
         for ins in src.instructions:
             if ins is last_step:

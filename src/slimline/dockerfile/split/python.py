@@ -21,16 +21,15 @@ from slimline.dockerfile.split._base import (
     command_text,
     dev_text,
     from_line,
-    install_line,
     installs_build_tools,
     is_apt_only,
     is_context_copy,
-    missing_runtime_tools,
     original_base,
     plan_packages,
     refuse_build_tools_in,
     render,
     runtime_release,
+    runtime_stage,
     strange_commands,
 )
 
@@ -129,20 +128,14 @@ class PythonSplitter(Splitter):
                 if op.action == "install":
                     names += requirement_names(op, src.context)
         add_pip_runtime_libraries(plan, names, release)
-        plan.runtime += missing_runtime_tools(
-            src, base, runtime_instructions, [p.split("=")[0] for p in plan.runtime]
-        )
-        notes += plan.notes
-        summary = plan.summary()
-        if summary is not None:
-            notes.append(summary)
-        runtime = StageText(
+        runtime = runtime_stage(
             src,
+            base,
+            plan,
+            runtime_instructions,
+            notes,
             "Runtime stage: the virtualenv and the application, without compilers or headers.",
-            from_line(src, base.image, src.stage.name),
         )
-        if plan.runtime:
-            runtime.add(install_line(src, plan.runtime))
         first_dep = True
         for ins in src.instructions:
             if ins.keyword == "RUN" and id(ins) in dep_ids:
