@@ -48,3 +48,27 @@ def write_atomic(path: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def emit(text: str, output: str | None) -> None:
+    """A report to `output` (written atomically) or to standard output."""
+    if output:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            fail(f"{output}: cannot write: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def wants_color(args: argparse.Namespace) -> bool:
+    """--color/--no-color, else colour only for text on a terminal without NO_COLOR."""
+    if args.color is not None:
+        return bool(args.color)
+    return (
+        args.output is None
+        and args.format == "text"
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )

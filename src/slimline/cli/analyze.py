@@ -7,7 +7,14 @@ import os
 import sys
 from typing import Any
 
-from slimline.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError, fail
+from slimline.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    emit,
+    fail,
+    wants_color,
+)
 
 ORDER = 30
 
@@ -108,19 +115,6 @@ def _dockerfile_errors() -> tuple[type[Exception], ...]:
     return (ParseError,)
 
 
-def emit(text: str, output: str | None) -> None:
-    from slimline.cli._common import write_atomic
-
-    if output:
-        try:
-            write_atomic(output, text)
-        except OSError as exc:
-            fail(f"{output}: cannot write: {exc.strerror or exc}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
 def _analyze(args: argparse.Namespace) -> int:
     from slimline import __version__
     from slimline.image.gates import failed_gates, parse_gates
@@ -136,14 +130,6 @@ def _analyze(args: argparse.Namespace) -> int:
     analysis = open_and_analyze(args, packages=not args.no_packages, findings=True)
     from slimline.report.analysis.options import AnalysisOptions
 
-    use_color = args.color
-    if use_color is None:
-        use_color = (
-            args.output is None
-            and args.format == "text"
-            and sys.stdout.isatty()
-            and not os.environ.get("NO_COLOR")
-        )
     width = args.width
     if width is not None and width < 40:
         raise UsageError("--width must be at least 40")
@@ -152,7 +138,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
         width = shutil.get_terminal_size().columns
     options = AnalysisOptions(
-        color=use_color, tool_version=__version__, base_dir=os.getcwd(), width=width
+        color=wants_color(args), tool_version=__version__, base_dir=os.getcwd(), width=width
     )
     emit(get_renderer(args.format).render(analysis, options), args.output)
     reasons = failed_gates(analysis, gates)
@@ -161,4 +147,4 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if reasons else EXIT_OK
 
 
-__all__ = ["EXIT_ERROR", "add_image_arguments", "emit", "open_and_analyze"]
+__all__ = ["add_image_arguments", "open_and_analyze"]

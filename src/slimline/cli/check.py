@@ -14,9 +14,10 @@ from slimline.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     UsageError,
+    emit,
     fail,
     split_list,
-    write_atomic,
+    wants_color,
 )
 
 ORDER = 10
@@ -148,25 +149,11 @@ def _check(args: argparse.Namespace) -> int:
         fail("no Dockerfiles found in " + ", ".join(inputs))
     from slimline.report import RenderOptions, get_renderer
 
-    use_color = args.color
-    if use_color is None:
-        use_color = (
-            args.output is None
-            and args.format == "text"
-            and sys.stdout.isatty()
-            and not os.environ.get("NO_COLOR")
-        )
     text = get_renderer(args.format).render(
-        report, RenderOptions(color=use_color, tool_version=__version__, base_dir=os.getcwd())
+        report,
+        RenderOptions(color=wants_color(args), tool_version=__version__, base_dir=os.getcwd()),
     )
-    if args.output:
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            fail(f"{args.output}: cannot write: {exc.strerror or exc}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    emit(text, args.output)
     if report.errors:
         if args.format != "text":
             for err in report.errors:

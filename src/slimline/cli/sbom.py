@@ -6,8 +6,8 @@ import argparse
 import os
 from typing import Any
 
-from slimline.cli._common import EXIT_OK, UsageError
-from slimline.cli.analyze import add_image_arguments, emit, open_and_analyze
+from slimline.cli._common import EXIT_OK, UsageError, emit
+from slimline.cli.analyze import add_image_arguments, open_and_analyze
 
 ORDER = 40
 
