@@ -23,8 +23,10 @@ ensure_engine() {
       return 1
     fi
     mkdir -p "$ENGINE_STATE"
+    # Containers started without -i inherit the daemon's standard input, so it must be
+    # /dev/null, never the caller's input.
     nohup dockerd --bridge=none --iptables=false --ip-masq=false \
-      >"$ENGINE_STATE/dockerd.log" 2>&1 &
+      </dev/null >"$ENGINE_STATE/dockerd.log" 2>&1 &
     local waited=0
     until _engine_up; do
       sleep 1
