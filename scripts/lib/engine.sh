@@ -7,13 +7,15 @@ ENGINE_STATE="${SLIMLINE_ENGINE_STATE:-$PWD/build/engine}"
 
 _engine_up() { docker info >/dev/null 2>&1; }
 
-# ensure_engine: install docker.io, mmdebstrap and docker-registry if missing (root only), start
+# ensure_engine: install docker.io, mmdebstrap, docker-registry and strace if missing (root only), start
 # dockerd without bridges or iptables when no engine answers, then make the base images.
 ensure_engine() {
   local missing=()
   _engine_up || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  # `slimline slim` traces containers with the host's strace
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
   if [ "${#missing[@]}" -gt 0 ]; then
     _apt_install "${missing[@]}" || return 1
   fi

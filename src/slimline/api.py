@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slimline.config import Config
 from slimline.dockerfile import pragmas
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from slimline.dockerfile.fixes import FixOptions
     from slimline.dockerfile.structural import StructuralOptions
     from slimline.image.model import ImageAnalysis
+    from slimline.slim.pipeline import SlimOptions
+    from slimline.slim.result import SlimResult
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # far above any real Dockerfile; BuildKit's own limit is lower
 STDIN = "-"
@@ -235,6 +237,21 @@ def sbom(image: str, *, format: str = "cyclonedx", platform: str | None = None) 
 
     analysis = analyze(image, platform=platform, findings=False, layout=False)
     return get_renderer(format).render(analysis, RenderOptions())
+
+
+def slim(image: str, options: SlimOptions | None = None, **settings: Any) -> SlimResult:
+    """Slim `image` (see ``slimline slim``): trace it under the probes, write a one-layer image
+    that keeps what it uses, verify it against the original and only then tag or write it.
+
+    `options` or keyword settings of :class:`slimline.slim.pipeline.SlimOptions` (``tag``,
+    ``output``, ``mode``, ``probes``...). Raises SlimError, ImageError or EngineError with one
+    line; a slim image that fails verification gives a result with ``verification.ok`` false
+    and nothing written."""
+    from slimline.slim.pipeline import SlimOptions as Options
+    from slimline.slim.pipeline import slim as run_slim
+
+    chosen = options if options is not None else Options(**settings)
+    return run_slim(image, chosen)
 
 
 def fix(

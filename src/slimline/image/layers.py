@@ -20,9 +20,8 @@ import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import IO, Any, Literal, Protocol, cast
+from typing import IO, Any, Literal, NamedTuple, Protocol, cast
 
 from slimline.image.tarstream import (
     DIRECTORY,
@@ -33,6 +32,7 @@ from slimline.image.tarstream import (
     Member,
     TarFormatError,
     TarStream,
+    details,
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -68,9 +68,12 @@ class Compression(StrEnum):
 DigestOf = Literal["compressed", "uncompressed"]
 
 
-@dataclass(frozen=True, slots=True)
-class LayerEntry:
-    """One tar member. `path` is relative to the image root, without a leading `./` or `/`."""
+class LayerEntry(NamedTuple):
+    """One tar member. `path` is relative to the image root, without a leading `./` or `/`.
+
+    A named tuple rather than a frozen dataclass: an image has hundreds of thousands of entries,
+    and a tuple is built several times faster.
+    """
 
     path: str
     kind: EntryKind
@@ -84,6 +87,34 @@ class LayerEntry:
     is_opaque: bool = False
     # the bytes of a regular file that the reader was asked to capture, else None
     content: bytes | None = None
+    # the tar type flag (b"3"[0] for a character device...), which tells apart what OTHER covers
+    typeflag: int = 0
+    # read only when the reader is asked for `details` (writing a layer again needs them)
+    mtime: int = 0
+    uname: str = ""
+    gname: str = ""
+    devmajor: int = 0
+    devminor: int = 0
+    # extended attributes, from pax `SCHILY.xattr.<name>` records: file capabilities, ACLs
+    xattrs: tuple[tuple[str, bytes], ...] = ()
+
+
+class EntryData:
+    """The data of the regular file that a layer reader has just yielded, for a reader that
+    copies files out without holding them in memory: pass one to `read_layer` (or
+    `LayerRef.entries`) and iterate `chunks()` before asking for the next entry."""
+
+    __slots__ = ("_tar",)
+
+    def __init__(self) -> None:
+        self._tar: TarStream | None = None
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        """The current entry's bytes; each chunk is valid only until the next is asked for.
+        Nothing for an entry whose bytes were captured into `content`."""
+        if self._tar is None:
+            raise RuntimeError("EntryData is read only while a layer is being read")
+        return self._tar.data_chunks()
 
 
 def detect_compression(head: bytes) -> Compression:
@@ -242,11 +273,16 @@ def read_layer(
     capture: Callable[[str], bool] | None = None,
     max_capture_size: int = DEFAULT_MAX_CAPTURE_SIZE,
     diff_id: str | None = None,
+    details: bool = False,
+    data: EntryData | None = None,
 ) -> Iterator[LayerEntry]:
     """Yield the entries of one layer in archive order.
 
     Regular files whose path `capture` accepts, up to `max_capture_size` bytes each, carry their
     bytes in `content`: catalogers read package databases this way, in the same single pass.
+    `details` fills the fields that only writing the entry again needs (mtime, owner names,
+    device numbers, extended attributes); `data` hands out the bytes of any regular file as it
+    streams past.
 
     `digest` is checked over the compressed bytes (a blob digest) or the uncompressed tar (a
     diff_id), as `digest_of` says. The check completes when the stream ends, so a mismatch is
@@ -265,6 +301,8 @@ def read_layer(
                 capture=capture,
                 max_capture_size=max_capture_size,
                 diff_id=diff_id,
+                details=details,
+                data=data,
             )
         return
     blob_digest = digest if digest_of == "compressed" else None
@@ -297,7 +335,13 @@ def read_layer(
         with _Prefetch(tar_hash, compressed_hash) as prefetched:
             tar_stream = io.BufferedReader(prefetched, _CHUNK)
             yield from _entries(
-                TarStream(tar_stream), max_entries, max_total_size, capture, max_capture_size
+                TarStream(tar_stream),
+                max_entries,
+                max_total_size,
+                capture,
+                max_capture_size,
+                details,
+                data,
             )
             while tar_stream.read(_CHUNK):
                 pass
@@ -357,6 +401,8 @@ def read_mapped_layer(
     max_entries: int = DEFAULT_MAX_ENTRIES,
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,
     max_capture_size: int = DEFAULT_MAX_CAPTURE_SIZE,
+    details: bool = False,
+    data: EntryData | None = None,
 ) -> Iterator[LayerEntry]:
     """`read_layer` for an uncompressed layer already in memory (a mapped archive member).
 
@@ -378,13 +424,21 @@ def read_mapped_layer(
         hashing.start()
     try:
         yield from _entries(
-            BufferTarStream(view, blob.drop), max_entries, max_total_size, capture, max_capture_size
+            BufferTarStream(view, blob.drop),
+            max_entries,
+            max_total_size,
+            capture,
+            max_capture_size,
+            details,
+            data,
         )
     except TarFormatError as exc:
         raise LayerError(f"corrupt or truncated none layer: {exc}") from None
     finally:
         if hashing is not None:
             hashing.join()
+        # the pages read last, which no periodic drop reached, leave with the layer
+        blob.drop(0, len(view))
     if hashing is not None and expected is not None:
         algorithm, value = _parse_digest(expected)
         actual = hashing.hexdigest()
@@ -418,7 +472,11 @@ def _entries(
     max_total_size: int,
     capture: Callable[[str], bool] | None,
     max_capture_size: int,
+    with_details: bool = False,
+    data: EntryData | None = None,
 ) -> Iterator[LayerEntry]:
+    if data is not None:
+        data._tar = tar
     count = 0
     total = 0
     symlinks: set[str] = set()
@@ -457,7 +515,10 @@ def _entries(
             and capture(path)
         ):
             content = tar.read_data()
-        yield _entry(path, kind, member, link_target, content)
+        entry = _entry(path, kind, member, link_target, content)
+        if with_details:
+            entry = entry._replace(**details(member)._asdict())
+        yield entry
 
 
 _KINDS = {
@@ -503,4 +564,5 @@ def _entry(
         whiteout_target=target,
         is_opaque=is_opaque,
         content=content,
+        typeflag=info.type,
     )

@@ -12,9 +12,9 @@ with a trailing slash. Anything else that is not a known member type is yielded 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import IO
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple
 
 BLOCK = 512
 _SKIP_CHUNK = 1 << 20
@@ -31,7 +31,12 @@ _REGULAR_TYPE = ord("0")
 _NO_DATA = frozenset(b"123456")
 HARDLINK = ord("1")
 SYMLINK = ord("2")
+CHARACTER_DEVICE = ord("3")
+BLOCK_DEVICE = ord("4")
 DIRECTORY = ord("5")
+FIFO = ord("6")
+_DEVICES = frozenset({CHARACTER_DEVICE, BLOCK_DEVICE})
+_XATTR_PREFIX = "SCHILY.xattr."
 
 
 class TarFormatError(ValueError):
@@ -47,6 +52,10 @@ class Member:
     uid: int
     gid: int
     linkname: str
+    # the raw header block and the pax records that apply to this member, kept for the few
+    # readers that want more than the fields above (see `details`)
+    header: bytes = b""
+    pax: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_file(self) -> bool:
@@ -108,6 +117,48 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
+class Details(NamedTuple):
+    """What rewriting a member needs beyond what analysing it does."""
+
+    mtime: int
+    uname: str
+    gname: str
+    devmajor: int
+    devminor: int
+    # extended attributes from pax `SCHILY.xattr.<name>` records (file capabilities, ACLs)
+    xattrs: tuple[tuple[str, bytes], ...]
+
+
+def details(member: Member) -> Details:
+    """The modification time, owner names, device numbers and extended attributes of `member`,
+    pax records taking precedence over the header fields as they do for names and sizes."""
+    header, pax = member.header, member.pax
+    mtime = _number(header[136:148]) if header else 0
+    ustar = header[257:262] == b"ustar"
+    uname = _text(header[265:297]) if ustar else ""
+    gname = _text(header[297:329]) if ustar else ""
+    devmajor = devminor = 0
+    if ustar and member.type in _DEVICES:
+        devmajor, devminor = _number(header[329:337]), _number(header[337:345])
+    xattrs: tuple[tuple[str, bytes], ...] = ()
+    if pax:
+        if "mtime" in pax:
+            try:
+                mtime = int(float(pax["mtime"]))
+            except (ValueError, OverflowError):
+                raise TarFormatError(f"invalid pax mtime {pax['mtime']!r:.40}") from None
+        uname = pax.get("uname", uname)
+        gname = pax.get("gname", gname)
+        xattrs = tuple(
+            sorted(
+                (key[len(_XATTR_PREFIX) :], value.encode("utf-8", "surrogateescape"))
+                for key, value in pax.items()
+                if key.startswith(_XATTR_PREFIX)
+            )
+        )
+    return Details(mtime, uname, gname, devmajor, devminor, xattrs)
+
+
 class TarStream:
     """Iterate the members of a tar read from `stream`; after each one, the caller either reads
     its data with `read_data()` or leaves it, and the next `members()` step skips it."""
@@ -146,6 +197,24 @@ class TarStream:
         data = self._read_exact(size)
         self._skip(padded - size)
         return data
+
+    def _read_chunk(self, size: int) -> bytes | memoryview:
+        return self._read_exact(size)
+
+    def data_chunks(self) -> Iterator[bytes | memoryview]:
+        """The current member's data, a chunk at a time, read only as the chunks are asked for;
+        only once, and before the next member. A chunk is valid until the next one is asked
+        for. A caller that stops early leaves the rest to be skipped."""
+        left = self._pending_size
+        self._pending_size = 0
+        while left > 0:
+            step = min(left, _SKIP_CHUNK)
+            chunk = self._read_chunk(step)
+            left -= step
+            self._pending -= step
+            yield chunk
+        padding, self._pending = self._pending, 0
+        self._skip(padding)
 
     def _data_block(self, size: int) -> bytes:
         """The data of a metadata member (pax header, GNU long name), bounded."""
@@ -233,6 +302,8 @@ class TarStream:
                 uid=uid,
                 gid=gid,
                 linkname=linkname,
+                header=header,
+                pax=values,
             )
 
 
@@ -250,11 +321,14 @@ class BufferTarStream(TarStream):
         self._drop = drop
         self._dropped = 0
 
-    def _read_header(self) -> bytes:
-        start = self.offset
+    def _drop_behind(self, start: int) -> None:
         if self._drop is not None and start - self._dropped >= self._DROP_EVERY:
             self._drop(self._dropped, start)
             self._dropped = start
+
+    def _read_header(self) -> bytes:
+        start = self.offset
+        self._drop_behind(start)
         return bytes(self._view[start : start + BLOCK])
 
     def _read_exact(self, size: int) -> bytes:
@@ -264,6 +338,17 @@ class BufferTarStream(TarStream):
         data = bytes(self._view[self.offset : end])
         self.offset = end
         return data
+
+    def _read_chunk(self, size: int) -> bytes | memoryview:
+        # file data handed out for copying is never copied here; what was handed out before
+        # has been copied
+        self._drop_behind(self.offset)
+        end = self.offset + size
+        if end > self._size:
+            raise TarFormatError("unexpected end of data: the tar is truncated")
+        chunk = self._view[self.offset : end]
+        self.offset = end
+        return chunk
 
     def _skip(self, size: int) -> None:
         if self.offset + size > self._size:

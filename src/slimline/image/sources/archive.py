@@ -30,8 +30,10 @@ from slimline.image.sources.base import (
     _strings,
     check_digest,
     history_for_layers,
+    parse_json,
     peek_compression,
     read_json,
+    read_json_bytes,
     safe_name,
     split_reference,
     tar_names,
@@ -118,7 +120,8 @@ def _open(store: Store, path: Path, reference: str | None) -> Image:
     entry = _select(entries, reference, label)
     config_name = safe_name(entry.get("Config"), f"{label}: manifest.json Config")
     config_digest = _digest_in_name(config_name)
-    document = read_json(store, config_name, f"config {config_name}", digest=config_digest)
+    raw_config = read_json_bytes(store, config_name, f"config {config_name}", digest=config_digest)
+    document = parse_json(raw_config, f"{store.label}: config {config_name}")
     config = ImageConfig.from_json(document, f"{label}: config")
     layer_names = [
         safe_name(name, f"{label}: manifest.json layer")
@@ -148,4 +151,4 @@ def _open(store: Store, path: Path, reference: str | None) -> Image:
                 location=f"{label}: layer {index} ({name})",
             )
         )
-    return Image(label, config, layers, store.close, image_id=config_digest)
+    return Image(label, config, layers, store.close, image_id=config_digest, raw_config=raw_config)

@@ -31,6 +31,7 @@ from typing import IO, Any, Protocol, cast
 
 from slimline.image.layers import (
     Compression,
+    EntryData,
     LayerEntry,
     LayerError,
     MappedBlob,
@@ -206,11 +207,18 @@ class LayerRef:
     def open(self) -> IO[bytes]:
         return self.opener()
 
-    def entries(self, capture: Callable[[str], bool] | None = None) -> Iterator[LayerEntry]:
+    def entries(
+        self,
+        capture: Callable[[str], bool] | None = None,
+        *,
+        details: bool = False,
+        data: EntryData | None = None,
+    ) -> Iterator[LayerEntry]:
         """The layer's entries; ImageError when it is corrupt or a digest does not match.
 
         Digests are known only once the stream ends: consume the whole iterator before trusting
-        what it yielded. `capture` selects the regular files whose bytes come with their entry.
+        what it yielded. `capture` selects the regular files whose bytes come with their entry;
+        `details` and `data` are read_layer's (for writing entries out again).
         """
         label = self.location or f"layer {self.index}"
         blob = self.mapper() if self.mapper is not None else None
@@ -219,7 +227,12 @@ class LayerRef:
                 if detect_compression(bytes(blob.view[:4])) is Compression.NONE:
                     try:
                         yield from read_mapped_layer(
-                            blob, digest=self.digest, diff_id=self.diff_id, capture=capture
+                            blob,
+                            digest=self.digest,
+                            diff_id=self.diff_id,
+                            capture=capture,
+                            details=details,
+                            data=data,
                         )
                     except LayerError as exc:
                         raise ImageError(f"{label}: {exc}") from None
@@ -234,6 +247,8 @@ class LayerRef:
                     digest_of="compressed",
                     diff_id=self.diff_id,
                     capture=capture,
+                    details=details,
+                    data=data,
                 )
             except LayerError as exc:
                 raise ImageError(f"{label}: {exc}") from None
@@ -277,6 +292,7 @@ class Image:
         *,
         image_id: str | None = None,
         repo_digests: Sequence[str] = (),
+        raw_config: bytes | None = None,
     ) -> None:
         self._name = name
         self._config = config
@@ -286,6 +302,8 @@ class Image:
         self.image_id = image_id
         # `repo@sha256:...` manifest digests, when the source knows them
         self.repo_digests = tuple(repo_digests)
+        # the config exactly as stored (its digest is the image ID), when the source read one
+        self.raw_config = raw_config
 
     @property
     def name(self) -> str:
@@ -344,6 +362,11 @@ class Store(Protocol):
 
 def read_json(store: Store, name: str, what: str, *, digest: str | None = None) -> Any:
     """A JSON file, capped at MAX_JSON_BYTES and checked against `digest` when one is given."""
+    return parse_json(read_json_bytes(store, name, what, digest=digest), f"{store.label}: {what}")
+
+
+def read_json_bytes(store: Store, name: str, what: str, *, digest: str | None = None) -> bytes:
+    """The bytes of a JSON file, capped and checked as `read_json` does, not yet parsed."""
     size = store.size(name)
     if size > MAX_JSON_BYTES:
         raise ImageError(f"{store.label}: {what} is {size} bytes, more than {MAX_JSON_BYTES}")
@@ -360,7 +383,7 @@ def read_json(store: Store, name: str, what: str, *, digest: str | None = None) 
             raise ImageError(
                 f"{store.label}: {what} digest mismatch: expected {digest}, got {actual}"
             )
-    return parse_json(data, f"{store.label}: {what}")
+    return data
 
 
 def peek_compression(store: Store, name: str) -> Compression:

@@ -239,4 +239,5 @@ def _relabelled(image: Image, label: str, workdir: Path, attrs: dict[str, Any]) 
         close,
         image_id=str(attrs.get("Id") or image.image_id or "") or None,
         repo_digests=repo_digests,
+        raw_config=image.raw_config,
     )

@@ -28,7 +28,9 @@ from slimline.image.sources.base import (
     blob_name,
     check_digest,
     history_for_layers,
+    parse_json,
     read_json,
+    read_json_bytes,
     split_reference,
     tar_names,
 )
@@ -113,6 +115,11 @@ def _descriptor(value: object, what: str) -> dict[str, Any]:
 
 
 def _read_blob_json(store: Store, descriptor: dict[str, Any], what: str) -> Any:
+    data = _read_blob_bytes(store, descriptor, what)
+    return parse_json(data, f"{store.label}: {what} {descriptor['digest']}")
+
+
+def _read_blob_bytes(store: Store, descriptor: dict[str, Any], what: str) -> bytes:
     name = blob_name(descriptor["digest"], what)
     if not store.exists(name):
         raise ImageError(f"{store.label}: missing blob {descriptor['digest']} ({what})")
@@ -122,7 +129,9 @@ def _read_blob_json(store: Store, descriptor: dict[str, Any], what: str) -> Any:
             f"{store.label}: blob {descriptor['digest']} ({what}) is {actual} bytes,"
             f" the descriptor says {descriptor['size']}"
         )
-    return read_json(store, name, f"{what} {descriptor['digest']}", digest=descriptor["digest"])
+    return read_json_bytes(
+        store, name, f"{what} {descriptor['digest']}", digest=descriptor["digest"]
+    )
 
 
 def _media_type(descriptor: dict[str, Any], document: object) -> str:
@@ -233,7 +242,8 @@ def open_store(store: Store, label: str, reference: str | None, platform: str | 
     config_type = _string(config_descriptor.get("mediaType"), "config media type")
     if config_type not in CONFIG_TYPES:
         raise ImageError(f"{label}: unsupported config media type {config_type!r}")
-    document = _read_blob_json(store, config_descriptor, "config")
+    raw_config = _read_blob_bytes(store, config_descriptor, "config")
+    document = parse_json(raw_config, f"{store.label}: config {config_descriptor['digest']}")
     config = ImageConfig.from_json(document, f"{label}: config")
     descriptors = [
         _descriptor(item, f"{label}: manifest layer")
@@ -273,4 +283,11 @@ def open_store(store: Store, label: str, reference: str | None, platform: str | 
                 location=f"{label}: layer {index} ({digest})",
             )
         )
-    return Image(label, config, layers, store.close, image_id=config_descriptor["digest"])
+    return Image(
+        label,
+        config,
+        layers,
+        store.close,
+        image_id=config_descriptor["digest"],
+        raw_config=raw_config,
+    )

@@ -709,6 +709,7 @@ def _open(session: _Session, reference: Reference, platform: str | None) -> Imag
         session.close,
         image_id=config_digest,
         repo_digests=[f"{reference.familiar_name}@{top_digest}"],
+        raw_config=body,
     )
 
 
