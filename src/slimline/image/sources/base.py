@@ -464,7 +464,9 @@ class TarStore:
         except FileNotFoundError:
             raise ImageError(f"{path}: no such file") from None
         except _READ_ERRORS as exc:
-            raise ImageError(f"{path}: not a readable tar archive: {exc}") from None
+            # tarfile lists every compression it tried, one per line: the first line says it
+            reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+            raise ImageError(f"{path}: not a readable tar archive: {reason}") from None
         self.members: dict[str, tarfile.TarInfo] = {}
         # members of an uncompressed archive are read straight from the file, bypassing
         # tarfile's slower member reader
