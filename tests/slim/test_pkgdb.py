@@ -15,7 +15,8 @@ from slimline.image.sources import open_image
 from slimline.packages.base import Package
 from slimline.packages.catalog import capture_predicate as catalog_capture
 from slimline.packages.catalog import catalog_image
-from slimline.slim.build import write_image_file, write_layer
+from slimline.slim.archive import write_image_file
+from slimline.slim.layer import write_layer
 from slimline.slim.pkgdb import (
     APK_INSTALLED,
     DPKG_STATUS,
@@ -25,7 +26,7 @@ from slimline.slim.pkgdb import (
     rewrite_databases,
 )
 from tests.image.builders import config_document, encode
-from tests.slim.test_build import Layer, archive
+from tests.slim.test_layer_archive import Layer, archive
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 

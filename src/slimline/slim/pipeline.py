@@ -32,8 +32,8 @@ from slimline.packages.base import OSRelease, Package
 from slimline.packages.catalog import capture_predicate as package_capture
 from slimline.packages.catalog import catalog_image
 from slimline.slim import plan as planning
-from slimline.slim.build import LayerInfo
 from slimline.slim.errors import SlimError
+from slimline.slim.layer import LayerInfo
 from slimline.slim.plan import Mode, Plan, Selection
 from slimline.slim.probes import ProbeSet
 from slimline.slim.result import (
@@ -118,7 +118,7 @@ def _refuse_overwrite(client: Any, image: str, source: ImageSource, tag: str | N
         return
     if _same_reference(tag, image):
         raise SlimError(f"--tag {tag} names the original image; choose a new tag")
-    from slimline.slim.build import image_id_of
+    from slimline.slim.load import image_id_of
 
     current = image_id_of(client, tag)
     if current is not None and current == getattr(source, "image_id", None):
@@ -181,7 +181,7 @@ class _Session:
     # ---- the steps -----------------------------------------------------------------------
 
     def run(self, started: float) -> SlimResult:
-        from slimline.slim.build import ensure_in_engine
+        from slimline.slim.load import ensure_in_engine
         from slimline.slim.verify import expectations
 
         options = self.options
@@ -282,7 +282,9 @@ class _Session:
     def _write(self, plan: Plan) -> _Candidate:
         """Write the plan's image and load it into the engine under a temporary tag: the user's
         tag and file come only after verification."""
-        from slimline.slim.build import load_image, write_image, write_layer
+        from slimline.slim.archive import write_image
+        from slimline.slim.layer import write_layer
+        from slimline.slim.load import load_image
 
         keep = set(plan.keep)
         replacements: Mapping[str, Any] = {}
@@ -358,7 +360,8 @@ class _Session:
     def _publish(self, candidate: _Candidate) -> str:
         """Tag the verified image and write its archive (atomically; the same bytes, so the
         same image ID, with the user's tag in its manifest)."""
-        from slimline.slim.build import tag_image, write_image_file
+        from slimline.slim.archive import write_image_file
+        from slimline.slim.load import tag_image
 
         if self.options.output is not None:
             self.step(f"writing {self.options.output}")
@@ -377,7 +380,7 @@ class _Session:
         return candidate.image_id
 
     def remove_images(self) -> None:
-        from slimline.slim.build import remove_image
+        from slimline.slim.load import remove_image
 
         for reference in reversed(self._temporary_images):
             with suppress(Exception):

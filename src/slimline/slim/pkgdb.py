@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from slimline.image.files import ImageFiles
 from slimline.packages._owned import Ownership
 from slimline.packages.base import Package
-from slimline.slim.build import Replacement
+from slimline.slim.layer import Replacement
 
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_D = "var/lib/dpkg/status.d"

@@ -17,17 +17,10 @@ from slimline.image.read import read_image
 from slimline.image.sources import open_image
 from slimline.packages.catalog import capture_predicate as catalog_capture
 from slimline.packages.catalog import catalog_image
-from slimline.slim.build import (
-    SLIMMED_FROM_LABEL,
-    ensure_in_engine,
-    image_id_of,
-    load_image,
-    remove_image,
-    tag_image,
-    write_image_file,
-    write_layer,
-)
+from slimline.slim.archive import SLIMMED_FROM_LABEL, write_image_file
 from slimline.slim.errors import SlimError
+from slimline.slim.layer import write_layer
+from slimline.slim.load import ensure_in_engine, image_id_of, load_image, remove_image, tag_image
 from slimline.slim.pkgdb import capture_predicate, rewrite_databases
 from tests.support import engine
 
@@ -157,7 +150,7 @@ def test_a_source_the_engine_lacks_is_loaded_for_the_run(slim: Slim, tmp_path: P
             (ref,) = image.layers
             with ref.open() as layer:
                 out.write(layer.read())
-        from slimline.slim.build import LayerInfo
+        from slimline.slim.layer import LayerInfo
 
         info = LayerInfo(str(ref.diff_id), ref.size, 0, 0)
         write_image_file(
@@ -197,7 +190,7 @@ def test_an_output_archive_reads_back_and_loads(slim: Slim, tmp_path: Path) -> N
         layer_path = tmp_path / "layer.tar"
         with open(layer_path, "wb") as out, ref.open() as layer:
             out.write(layer.read())
-        from slimline.slim.build import LayerInfo
+        from slimline.slim.layer import LayerInfo
 
         info = LayerInfo(str(ref.diff_id), ref.size, 0, 0)
         image_id = write_image_file(

@@ -19,17 +19,15 @@ from slimline.image.layers import EntryKind, LayerEntry
 from slimline.image.read import read_image
 from slimline.image.sources import open_image
 from slimline.image.sources.base import Image
-from slimline.slim.build import (
+from slimline.slim.archive import (
     SLIMMED_FROM_LABEL,
-    LayerInfo,
-    Replacement,
     slim_config,
     source_archive,
     write_image,
     write_image_file,
-    write_layer,
 )
 from slimline.slim.errors import SlimError
+from slimline.slim.layer import LayerInfo, Replacement, write_layer
 from tests.image.builders import config_document, encode, legacy_archive
 
 CAPABILITY = b"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
