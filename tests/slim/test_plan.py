@@ -343,3 +343,17 @@ def test_static_mode_removes_caches_docs_and_headers_but_keeps_licences() -> Non
         "usr/bin/app",
     ):
         assert gone not in plan.keep, gone
+
+
+def test_a_file_the_app_creates_keeps_the_directory_it_goes_in() -> None:
+    files = image_files([*debian_base(), ("dir", "var/log/app", None), ("file", "var/log/x", 5)])
+    plan, _, _ = _plan(Mode.FILES, files, {"var/log/app/out.log", "nowhere/at/all"})
+    assert "var/log/app" in plan.keep
+    assert "var/log/x" not in plan.keep
+    assert plan.traced_bytes == 0
+
+
+def test_include_patterns_that_match_nothing_are_named() -> None:
+    files = image_files([*debian_base(), ("file", "app/a.txt", 5)])
+    selection = Selection(include=("/app", "/opt/missing", "app/*.txt", "*.none"))
+    assert selection.unmatched(files) == ["/opt/missing", "*.none"]

@@ -87,6 +87,8 @@ def slim(
         source = cleanup.enter_context(open_image(image, platform=options.platform))
         _refuse_overwrite(engine, image, source, options.tag)
         read = read_image(source, capture=_capture())
+        for pattern in options.selection.unmatched(read.files):
+            raise SlimError(f"--include {pattern}: no such path in {source.name}")
         os_release, packages = catalog_image(read.files)
         workdir = Path(tempfile.mkdtemp(prefix="slimline-slim-"))
         cleanup.callback(shutil.rmtree, workdir, True)

@@ -78,6 +78,10 @@ class Selection:
                     found.update(p for p, _ in files.walk(path))
         return found
 
+    def unmatched(self, files: ImageFiles) -> list[str]:
+        """The --include patterns that name nothing in the image."""
+        return [pattern for pattern in self.include if not _matching(files, pattern)]
+
     def excludes(self, path: str) -> bool:
         return any(_matches(pattern, path) for pattern in self.exclude)
 
@@ -329,7 +333,7 @@ def plan_traced(
     """The packages or files plan from what the runs touched. Also returns the paths whose
     bytes `read` lacked (their interpreters and libraries are then unknown: read them and plan
     again)."""
-    traced = with_links(files, touched)
+    traced = with_links(files, touched) | _existing_parents(files, touched)
     search = env_path(config)
     ran = with_links(files, executed)
     needed, unread = executable_closure(files, traced | ran, read, search, ran)
@@ -373,6 +377,24 @@ def plan_traced(
         reasons,
     )
     return plan, unread
+
+
+def _existing_parents(files: ImageFiles, paths: Iterable[str]) -> set[str]:
+    """For each path the image does not have (a file the app created, a lookup that failed),
+    the nearest directory above it that the image has, with its links: an app that writes
+    /var/log/app/out.log needs /var/log/app, even if nothing in it is kept."""
+    found: set[str] = set()
+    for path in paths:
+        if link_chain(files, path):
+            continue
+        parent = posixpath.dirname(posixpath.normpath("/" + path)).strip("/")
+        while parent:
+            chain = link_chain(files, parent)
+            if chain:
+                found.update(chain)
+                break
+            parent = posixpath.dirname(parent)
+    return found
 
 
 def _is_regular(files: ImageFiles, path: str) -> bool:
