@@ -189,7 +189,7 @@ def test_dependency_closure_follows_provides_and_alternatives() -> None:
     assert kept == {"app", "postfix", "libx"}
 
 
-def test_safety_set_keeps_identity_nss_certificates_and_only_the_zones_in_use() -> None:
+def test_safety_set_keeps_identity_nss_and_only_the_zones_in_use() -> None:
     nsswitch = b"passwd: files\ngroup: files\nhosts: files dns\n"
     files = image_files(
         [
@@ -215,7 +215,6 @@ def test_safety_set_keeps_identity_nss_certificates_and_only_the_zones_in_use() 
         "etc/passwd",
         "etc/group",
         "etc/nsswitch.conf",
-        "etc/ssl/certs/ca-certificates.crt",
         f"{LIBDIR}/libnss_files.so.2",
         f"{LIBDIR}/libnss_dns.so.2",
         f"{LIBDIR}/libgcc_s.so.1",
@@ -357,3 +356,54 @@ def test_include_patterns_that_match_nothing_are_named() -> None:
     files = image_files([*debian_base(), ("file", "app/a.txt", 5)])
     selection = Selection(include=("/app", "/opt/missing", "app/*.txt", "*.none"))
     assert selection.unmatched(files) == ["/opt/missing", "*.none"]
+
+
+def test_a_dependency_on_the_package_manager_is_not_followed() -> None:
+    files = image_files(
+        [
+            _status(
+                _pkg_stanza("python3-minimal", "dpkg (>= 1.13), libc"),
+                _pkg_stanza("dpkg", "tar"),
+                _pkg_stanza("tar"),
+                _pkg_stanza("libc"),
+            ),
+            *_package("python3-minimal", ["usr/bin/python3"]),
+            *_package("dpkg", ["usr/bin/dpkg"]),
+            *_package("tar", ["usr/bin/tar"]),
+            *_package("libc", ["usr/lib/libc.so.6"]),
+            ("file", "var/lib/dpkg/info/python3-minimal.postinst", 10),
+        ]
+    )
+    plan, _, packages = _plan(Mode.PACKAGES, files, {"usr/bin/python3"})
+    names = {p.name for p in packages if p.purl in plan.kept_packages}
+    assert names == {"python3-minimal", "libc"}
+    # without dpkg, maintainer scripts go; the file lists stay for scanners
+    assert "var/lib/dpkg/info/python3-minimal.list" in plan.keep
+    assert "var/lib/dpkg/info/python3-minimal.postinst" not in plan.keep
+    used, _, packages = _plan(Mode.PACKAGES, files, {"usr/bin/python3", "usr/bin/dpkg"})
+    assert {p.name for p in packages if p.purl in used.kept_packages} == {
+        "python3-minimal",
+        "libc",
+        "dpkg",
+        "tar",
+    }
+    assert "var/lib/dpkg/info/python3-minimal.postinst" in used.keep
+
+
+def test_the_ca_bundle_is_kept_only_when_something_can_speak_tls() -> None:
+    layer: list[Op] = [
+        *debian_base(),
+        ("file", "etc/ssl/certs/ca-certificates.crt", 200),
+        ("file", "usr/bin/tool", 10),
+        ("file", f"{LIBDIR}/libcrypto.so.3", b"\x7fELF...OPENSSLDIR /usr/lib/ssl..."),
+    ]
+    files = image_files(layer)
+    plain, _, _ = _plan(Mode.FILES, files, {"usr/bin/tool"}, contents={"usr/bin/tool": b"#!x"})
+    assert "etc/ssl/certs/ca-certificates.crt" not in plain.keep
+    contents = {f"{LIBDIR}/libcrypto.so.3": b"\x7fELF...OPENSSLDIR /usr/lib/ssl..."}
+    tls, _, _ = _plan(
+        Mode.FILES, files, {"usr/bin/tool", f"{LIBDIR}/libcrypto.so.3"}, contents=contents
+    )
+    assert "etc/ssl/certs/ca-certificates.crt" in tls.keep
+    whole, _, _ = _plan(Mode.PACKAGES, files, {"usr/bin/tool"})
+    assert "etc/ssl/certs/ca-certificates.crt" in whole.keep

@@ -433,7 +433,7 @@ class _Session:
             image_id=image_id,
             traced_files=len(plan.traced),
             traced_bytes=plan.traced_bytes,
-            closure_packages=len(kept_packages) if plan.mode is Mode.PACKAGES else 0,
+            closure_packages=plan.closure_packages,
             closure_bytes=plan.closure_bytes,
             removed_files=max(0, len(files) - candidate.layer.files),
             removed_bytes=original_bytes - slim_bytes,

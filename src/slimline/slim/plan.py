@@ -20,16 +20,27 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from slimline.image.bloat.attack_surface import PackageManagers
 from slimline.image.files import ImageFiles
 from slimline.image.filetree import FileRecord
 from slimline.image.layers import EntryKind
 from slimline.image.sources.base import ImageConfig
 from slimline.packages.base import Package
 from slimline.slim import elf
-from slimline.slim.safety import safety_set
+from slimline.slim.safety import safety_set, speaks_tls
 
 _MAX_LINK_HOPS = 40
 PACKAGE_DB_PATHS = ("var/lib/dpkg/status", "lib/apk/db/installed")
+DPKG_INFO = "var/lib/dpkg/info/"
+SCANNED_INFO = (".list", ".md5sums", ".conffiles")
+
+
+# Package managers and the configuration front end their maintainer scripts use.
+INSTALL_TIME = PackageManagers.package_names | {
+    ("deb", "debconf"),
+    ("deb", "debconf-2.0"),
+    ("deb", "cdebconf"),
+}
 
 
 class Mode(StrEnum):
@@ -57,6 +68,7 @@ class Plan:
     traced: frozenset[str] = frozenset()
     traced_bytes: int = 0
     closure_bytes: int = 0
+    closure_packages: int = 0
     # paths kept for a reason other than the trace, by reason ("safety", "library", ...)
     reasons: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -261,7 +273,11 @@ def owners(packages: Sequence[Package], files: ImageFiles) -> dict[str, list[Pac
 
 def dependency_closure(seed: Iterable[Package], packages: Sequence[Package]) -> list[Package]:
     """`seed` and every installed package their declared dependencies reach, within each
-    ecosystem (a virtual name reaches every package that provides it)."""
+    ecosystem (a virtual name reaches every package that provides it).
+
+    A dependency on a package manager (or debconf) is what the package's maintainer scripts
+    need at install time, not what it needs to run: it is not followed. The package manager
+    stays only when the runs used it."""
     by_name: dict[tuple[str, str], list[Package]] = {}
     for package in packages:
         by_name.setdefault((package.ecosystem, _norm(package.ecosystem, package.name)), []).append(
@@ -280,11 +296,10 @@ def dependency_closure(seed: Iterable[Package], packages: Sequence[Package]) -> 
             continue
         kept[package.purl] = package
         for dependency in package.depends:
-            for target in by_name.get(
-                (package.ecosystem, _norm(package.ecosystem, dependency)), ()
-            ):
-                if target.purl not in kept:
-                    queue.append(target)
+            key = (package.ecosystem, _norm(package.ecosystem, dependency))
+            if key in INSTALL_TIME:
+                continue
+            queue.extend(t for t in by_name.get(key, ()) if t.purl not in kept)
         if package.installed_by:
             queue.extend(p for p in packages if p.purl == package.installed_by)
     return list(kept.values())
@@ -304,8 +319,13 @@ def package_db_paths(files: ImageFiles, kept: Iterable[Package]) -> set[str]:
     from slimline.slim.pkgdb import metadata_paths
 
     found = {path for path in PACKAGE_DB_PATHS if path in files}
+    # without dpkg nothing runs maintainer scripts or reads templates and symbols files:
+    # scanners read the status file and the file lists
+    dpkg_kept = any(p.ecosystem == "deb" and p.name == "dpkg" for p in kept)
     for package in kept:
-        found |= metadata_paths(files, package)
+        for path in metadata_paths(files, package):
+            if dpkg_kept or not path.startswith(DPKG_INFO) or path.endswith(SCANNED_INFO):
+                found.add(path)
     return found
 
 
@@ -341,30 +361,40 @@ def plan_traced(
     # the trace could see (the interpreters of executed files)
     interpreters = _interpreters(files, ran, read)
     minimum = traced | interpreters
-    safety = with_links(files, safety_set(files, config, traced))
+    # packages mode keeps whole TLS libraries that a dependency brought, used or not
+    tls = mode is Mode.PACKAGES or speaks_tls(
+        traced, (data for p in needed | minimum if (data := read(p)) is not None)
+    )
+    safety = with_links(files, safety_set(files, config, traced, tls=tls))
     included = with_links(files, selection.included(files))
     reasons: dict[str, frozenset[str]] = {
         "library": frozenset(needed - minimum),
         "safety": frozenset(safety - minimum),
         "include": frozenset(included),
     }
-    kept_packages: list[Package] = []
+    closure_packages: list[Package] = []
     closure_bytes = 0
     if mode is Mode.FILES:
         keep = minimum | needed | safety | included
-        kept_packages = [
-            p for p in packages if any(_is_leaf(files, f) and f in keep for f in p.files)
-        ]
     else:
         owned = owners(packages, files)
         seed = [pkg for path in minimum | needed for pkg in owned.get(path, ())]
-        kept_packages = dependency_closure(seed, packages)
-        package_files = {f for p in kept_packages for f in p.files if f in files}
+        closure_packages = dependency_closure(seed, packages)
+        package_files = {f for p in closure_packages for f in p.files if f in files}
         unowned = {p for p in minimum | needed if p not in owned}
         closure = with_links(files, package_files) | unowned
         closure_bytes = regular_bytes(files, closure)
         reasons["package"] = frozenset(closure - minimum)
         keep = closure | safety | included | minimum | needed
+    keep = {p for p in keep if not selection.excludes(p)}
+    # every package with a file left is listed (a partly kept one with the files it still has):
+    # a scanner must see what remains
+    whole = {p.purl for p in closure_packages}
+    kept_packages = closure_packages + [
+        p
+        for p in packages
+        if p.purl not in whole and any(f in keep and _is_leaf(files, f) for f in p.files)
+    ]
     keep |= package_db_paths(files, kept_packages)
     keep = {p for p in keep if not selection.excludes(p)}
     plan = Plan(
@@ -374,6 +404,7 @@ def plan_traced(
         frozenset(minimum),
         regular_bytes(files, minimum),
         closure_bytes,
+        len(closure_packages),
         reasons,
     )
     return plan, unread

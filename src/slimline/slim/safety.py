@@ -34,12 +34,24 @@ ETC_FILES = (
     "etc/debian_version",
     "etc/alpine-release",
 )
+# Kept when something kept can speak TLS (see `speaks_tls`): a program that cannot load a TLS
+# library has no use for them.
 CA_BUNDLES = (
     "etc/ssl/certs/ca-certificates.crt",
     "etc/ssl/cert.pem",
     "etc/pki/tls/certs/ca-bundle.crt",
     "etc/ssl/openssl.cnf",
 )
+# What TLS code carries: OpenSSL's OPENSSLDIR (/usr/lib/ssl on Debian, /etc/ssl elsewhere), Go's
+# and GnuTLS's certificate paths, NSS's and Node's bundled OpenSSL environment variable.
+TLS_MARKERS = (
+    b"/usr/lib/ssl",
+    b"/etc/ssl",
+    b"/etc/pki/tls",
+    b"ca-certificates.crt",
+    b"SSL_CERT_FILE",
+)
+TLS_PATHS = ("etc/ssl/", "usr/lib/ssl/", "etc/pki/", "usr/share/ca-certificates/")
 DIRECTORIES = ("tmp", "var/tmp", "run")
 ZONEINFO = "usr/share/zoneinfo"
 LIBRARY_DIRS = ("lib", "lib64", "usr/lib", "usr/lib64")
@@ -57,11 +69,22 @@ LIBRARY_PATTERNS = (
 GCONV_CONFIG = ("gconv-modules", "gconv-modules.cache")
 
 
-def safety_set(files: ImageFiles, config: ImageConfig, touched: Collection[str]) -> set[str]:
+def speaks_tls(touched: Iterable[str], code: Iterable[bytes]) -> bool:
+    """Whether the kept programs can make TLS connections: the runs touched TLS configuration,
+    or a kept executable or library (`code`, their bytes) holds a TLS library's paths."""
+    if any(f"{path}/".startswith(TLS_PATHS) or path.startswith(TLS_PATHS) for path in touched):
+        return True
+    return any(marker in data for data in code for marker in TLS_MARKERS)
+
+
+def safety_set(
+    files: ImageFiles, config: ImageConfig, touched: Collection[str], *, tls: bool = True
+) -> set[str]:
     """Paths (links not followed; the caller keeps their link chains) to keep in any traced
-    mode. `touched` is what the runs touched, resolved: gconv is kept only when it was used."""
+    mode. `touched` is what the runs touched, resolved: gconv is kept only when it was used,
+    and the CA bundles only with `tls`."""
     keep: set[str] = set()
-    for path in (*ETC_FILES, *CA_BUNDLES, *DIRECTORIES):
+    for path in (*ETC_FILES, *(CA_BUNDLES if tls else ()), *DIRECTORIES):
         if path in files:
             keep.add(path)
     keep.update(_zone_files(files, config))
