@@ -14,7 +14,7 @@ from slimline.report.slim import RenderOptions, available_formats, get_renderer
 from slimline.slim.plan import Mode
 from slimline.slim.result import (
     Footprint,
-    RemainingPackage,
+    PackageRef,
     SlimResult,
     Verification,
     VerificationFailure,
@@ -36,13 +36,17 @@ VERIFIED = SlimResult(
     traced_bytes=22_400_000,
     removed_files=30159,
     removed_bytes=968_400_000,
-    removed_packages=("apt (deb)", "bash (deb)", "pip (pypi)"),
+    removed_packages=(
+        PackageRef("apt", "2.6.1", "deb"),
+        PackageRef("bash", "5.2.15-2+b7", "deb"),
+        PackageRef("pip", "23.0.1", "pypi"),
+    ),
     removed_shells=("/usr/bin/bash", "/usr/bin/dash", "/usr/bin/sh"),
     removed_package_managers=("/usr/bin/apt", "/usr/bin/dpkg", "/usr/bin/pip"),
     remaining_packages=(
-        RemainingPackage("libc6", "2.36-9+deb12u14", "deb"),
-        RemainingPackage("libpython3.11-stdlib", "3.11.2-6+deb12u9", "deb"),
-        RemainingPackage("zlib1g", "1:1.2.13.dfsg-1", "deb"),
+        PackageRef("libc6", "2.36-9+deb12u14", "deb"),
+        PackageRef("libpython3.11-stdlib", "3.11.2-6+deb12u9", "deb"),
+        PackageRef("zlib1g", "1:1.2.13.dfsg-1", "deb"),
     ),
     seconds=21.04,
 )

@@ -250,7 +250,8 @@ def _slim(args: argparse.Namespace) -> int:
     if not result.verification.ok:
         for failure in result.verification.failures:
             missing = (
-                f"; missing in the slim image: {', '.join(failure.missing[:10])}"
+                "; missing in the slim image: "
+                + ", ".join("/" + m.lstrip("/") for m in failure.missing[:10])
                 if failure.missing
                 else ""
             )

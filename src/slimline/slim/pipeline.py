@@ -38,7 +38,7 @@ from slimline.slim.plan import Mode, Plan, Selection
 from slimline.slim.probes import ProbeSet
 from slimline.slim.result import (
     Footprint,
-    RemainingPackage,
+    PackageRef,
     SlimResult,
     Verification,
     VerificationFailure,
@@ -214,7 +214,7 @@ class _Session:
         for round_number in range(1, rounds + 1):
             plan = self._plan(touched | extra, executed)
             candidate = self._write(plan)
-            verification, missing = self._verify(candidate.image_id, expected)
+            verification, missing = self._verify(candidate, expected)
             if verification.ok or round_number == rounds:
                 break
             addable = {
@@ -322,7 +322,7 @@ class _Session:
             "created": candidate.created,
         }
 
-    def _verify(self, candidate: str, expected: Any) -> tuple[Verification, set[str]]:
+    def _verify(self, candidate: _Candidate, expected: Any) -> tuple[Verification, set[str]]:
         from slimline.slim.verify import compare
 
         options = self.options
@@ -330,12 +330,14 @@ class _Session:
         passed = 0
         for number in range(1, options.verify_runs + 1):
             self.step(f"verifying the slim image, run {number} of {options.verify_runs}")
-            record = self._run(candidate, None, f"verify {number}")
+            record = self._run(candidate.image_id, None, f"verify {number}")
             found = compare(expected, record)
             if not found:
                 passed += 1
                 continue
-            missing = self._missing(candidate, expected)
+            missing = sorted(
+                set(self._missing(candidate.image_id)) | self._missing_programs(candidate)
+            )
             failures.extend(
                 VerificationFailure(d.probe, number, d.difference, tuple(missing)) for d in found
             )
@@ -345,7 +347,32 @@ class _Session:
             )
         return Verification(options.verify_runs, passed, (), _notes(expected)), set()
 
-    def _missing(self, candidate: str, expected: Any) -> list[str]:
+    def _missing_programs(self, candidate: _Candidate) -> set[str]:
+        """The programs the image's command and the probe commands start that the slim image
+        lacks: when the program itself is gone nothing runs, so no trace can name it."""
+        config = self.source.config
+        commands = [(*(config.entrypoint or ()), *(config.cmd or ()))]
+        commands.extend(check.argv for check in self.options.probes.commands)
+        search = planning.env_path(config)
+        found: set[str] = set()
+        for argv in commands:
+            if not argv:
+                continue
+            program = argv[0]
+            if program.startswith("/"):
+                candidates = [program]
+            elif "/" in program:
+                candidates = [f"{config.workdir or '/'}/{program}"]
+            else:
+                candidates = [f"{d}/{program}" for d in search]
+            for path in candidates:
+                chain = planning.link_chain(self.files, path)
+                if chain:
+                    found.update(p for p in chain if p not in candidate.keep)
+                    break
+        return found
+
+    def _missing(self, candidate: str) -> list[str]:
         """What a traced run of the candidate looked for in vain that the original has."""
         from slimline.slim.trace import Tracer
         from slimline.slim.verify import missing_files
@@ -412,9 +439,11 @@ class _Session:
             else [p for p in self.packages if p.purl in plan.kept_packages]
         )
         kept_purls = {p.purl for p in kept_packages}
-        removed_packages = sorted(
-            f"{p.name} ({p.ecosystem})" for p in self.packages if p.purl not in kept_purls
-        )
+        removed_packages = [
+            PackageRef(p.name, p.version, p.ecosystem)
+            for p in sorted(self.packages, key=lambda p: (p.ecosystem, p.name, p.version))
+            if p.purl not in kept_purls
+        ]
         shells_before = _programs(Shells(), files, self.read.layers)
         shells_after = _programs(Shells(), slim_files, [])
         managers_before = _programs(PackageManagers(), files, self.read.layers)
@@ -443,7 +472,7 @@ class _Session:
             remaining_shells=tuple(sorted(shells_after)),
             remaining_package_managers=tuple(sorted(managers_after)),
             remaining_packages=tuple(
-                RemainingPackage(p.name, p.version, p.ecosystem)
+                PackageRef(p.name, p.version, p.ecosystem)
                 for p in sorted(kept_packages, key=lambda p: (p.ecosystem, p.name, p.version))
             ),
             seconds=seconds,

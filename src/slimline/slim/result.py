@@ -18,7 +18,7 @@ class Footprint:
 
 
 @dataclass(frozen=True)
-class RemainingPackage:
+class PackageRef:
     name: str
     version: str
     ecosystem: str
@@ -66,12 +66,12 @@ class SlimResult:
     closure_bytes: int = 0
     removed_files: int = 0
     removed_bytes: int = 0
-    removed_packages: tuple[str, ...] = ()
+    removed_packages: tuple[PackageRef, ...] = ()
     removed_shells: tuple[str, ...] = ()
     removed_package_managers: tuple[str, ...] = ()
     remaining_shells: tuple[str, ...] = ()
     remaining_package_managers: tuple[str, ...] = ()
-    remaining_packages: tuple[RemainingPackage, ...] = ()
+    remaining_packages: tuple[PackageRef, ...] = ()
     seconds: float = 0.0
 
     @property

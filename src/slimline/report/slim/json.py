@@ -44,7 +44,10 @@ def to_document(result: SlimResult, options: RenderOptions) -> dict[str, Any]:
         "removed": {
             "files": result.removed_files,
             "size_bytes": result.removed_bytes,
-            "packages": list(result.removed_packages),
+            "packages": [
+                {"name": p.name, "version": p.version, "ecosystem": p.ecosystem}
+                for p in result.removed_packages
+            ],
             "shells": list(result.removed_shells),
             "package_managers": list(result.removed_package_managers),
         },

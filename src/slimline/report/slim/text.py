@@ -43,10 +43,8 @@ def render(result: SlimResult, options: RenderOptions) -> str:
             f"  closure   {result.closure_packages} packages, {_size(result.closure_bytes)}"
         )
     if result.removed_packages:
-        lines.append(
-            f"  removed   {len(result.removed_packages)} packages: "
-            + _listing(result.removed_packages)
-        )
+        removed = [f"{p.name} ({p.ecosystem})" for p in result.removed_packages]
+        lines.append(f"  removed   {len(removed)} packages: " + _listing(removed))
     if result.removed_shells:
         lines.append("  removed shells: " + _listing(result.removed_shells))
     if result.removed_package_managers:
@@ -71,7 +69,8 @@ def render(result: SlimResult, options: RenderOptions) -> str:
     for failure in verification.failures:
         lines.append(f"  FAILED run {failure.run}: {failure.probe}: {failure.difference}")
         if failure.missing:
-            lines.append("    missing in the slim image: " + _listing(list(failure.missing)))
+            missing = ["/" + m.lstrip("/") for m in failure.missing]
+            lines.append("    missing in the slim image: " + _listing(missing))
     if result.written:
         where = " and ".join(
             x
