@@ -93,7 +93,7 @@ def _logs(container: Any) -> tuple[bytes, bytes]:
     return stdout, stderr
 
 
-def _wait(container: Any, timeout: float) -> int | None:
+def wait_for_exit(container: Any, timeout: float) -> int | None:
     """The exit code, or None if the container is still running after ``timeout`` seconds."""
     import requests
 
@@ -102,6 +102,25 @@ def _wait(container: Any, timeout: float) -> int | None:
     except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
         return None
     return int(status.get("StatusCode", -1))
+
+
+def start_with_input(container: Any, stdin: bytes | None) -> None:
+    """Start a created container and send it ``stdin`` (None: none), then close its input.
+    The input is attached before the start, as `docker run -i` does, so none is lost; a start
+    the engine refuses raises the SDK's APIError."""
+    import docker.errors
+
+    attached = None
+    if stdin is not None:
+        attached = container.attach_socket(params={"stdin": 1, "stream": 1})
+    try:
+        container.start()
+    except docker.errors.APIError:
+        if attached is not None:
+            attached.close()
+        raise
+    if attached is not None and stdin is not None:
+        _close_after_write(attached, stdin)
 
 
 def _close_after_write(attached: Any, data: bytes) -> None:
@@ -133,19 +152,11 @@ def run_command(
     with _container(
         client, image, argv=argv, env=env or {}, network_mode=network_mode, stdin=stdin is not None
     ) as container:
-        # Attached before start, as `docker run -i` does, so no input is lost.
-        attached = None
-        if stdin is not None:
-            attached = container.attach_socket(params={"stdin": 1, "stream": 1})
         try:
-            container.start()
+            start_with_input(container, stdin)
         except docker.errors.APIError as exc:
-            if attached is not None:
-                attached.close()
             raise ProbeFailed(f"cannot start {image}: {exc.explanation}") from exc
-        if attached is not None and stdin is not None:
-            _close_after_write(attached, stdin)
-        exit_code = _wait(container, timeout)
+        exit_code = wait_for_exit(container, timeout)
         if exit_code is None:
             _kill(container)
         stdout, stderr = _logs(container)
@@ -217,10 +228,10 @@ def probe_service(
                         responses.append(HttpResponse(path, 0, b"", str(exc) or type(exc).__name__))
                         continue
                     responses.append(HttpResponse(path, answer.status_code, answer.content))
-        exit_code = _wait(container, 0.1) if exited else None
+        exit_code = wait_for_exit(container, 0.1) if exited else None
         if exit_code is None:
             _stop(container)
-            exit_code = _wait(container, 10.0)
+            exit_code = wait_for_exit(container, 10.0)
         stdout, stderr = _logs(container)
     served = bool(responses)
     run = RunResult(exit_code, stdout, stderr, False, time.monotonic() - started)

@@ -64,6 +64,18 @@ class ImageFiles:
     def resolve(self, path: str) -> str | None:
         """The path that `path` names once every symlink on the way is followed, or None when it
         does not exist or the links loop. Absolute link targets are taken from the image root."""
+        return self._follow(path, None)
+
+    def link_chain(self, path: str) -> list[str]:
+        """Every path the kernel visits to reach `path`: each symbolic link on the way, then
+        the path it resolves to; empty when it does not exist or the links loop."""
+        links: list[str] = []
+        final = self._follow(path, links)
+        if final is None:
+            return []
+        return [*links, final] if final else links
+
+    def _follow(self, path: str, links: list[str] | None) -> str | None:
         parts = [part for part in _clean(path).split("/") if part]
         resolved: list[str] = []
         hops = 0
@@ -83,6 +95,8 @@ class ImageFiles:
                 hops += 1
                 if hops > _MAX_LINK_HOPS:
                     return None
+                if links is not None:
+                    links.append(candidate)
                 target = record.link_target
                 if target.startswith("/"):
                     resolved = []

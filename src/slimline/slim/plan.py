@@ -29,7 +29,6 @@ from slimline.packages.base import Package
 from slimline.slim import elf
 from slimline.slim.safety import safety_set, speaks_tls
 
-_MAX_LINK_HOPS = 40
 PACKAGE_DB_PATHS = ("var/lib/dpkg/status", "lib/apk/db/installed")
 DPKG_INFO = "var/lib/dpkg/info/"
 SCANNED_INFO = (".list", ".md5sums", ".conffiles")
@@ -123,37 +122,7 @@ def _matching(files: ImageFiles, pattern: str) -> Iterable[tuple[str, FileRecord
 def link_chain(files: ImageFiles, path: str) -> list[str]:
     """Every path the kernel visits to reach `path`: each symbolic link on the way and the
     final path; empty when it does not exist in the image (or the links loop)."""
-    parts = [p for p in posixpath.normpath("/" + path).split("/") if p]
-    resolved: list[str] = []
-    visited: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = "/".join([*resolved, part])
-        record = files.files.get(candidate)
-        if record is None:
-            return []
-        if record.kind is EntryKind.SYMLINK:
-            hops += 1
-            if hops > _MAX_LINK_HOPS:
-                return []
-            visited.append(candidate)
-            target = record.link_target
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p] + parts
-            continue
-        resolved.append(part)
-    final = "/".join(resolved)
-    if final:
-        visited.append(final)
-    return visited
+    return files.link_chain(posixpath.normpath("/" + path))
 
 
 def with_links(files: ImageFiles, paths: Iterable[str]) -> set[str]:

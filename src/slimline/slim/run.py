@@ -13,7 +13,6 @@ Every container is labelled ``org.slimline.probe=1`` and removed afterwards, wha
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -23,7 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from slimline.engine.probes import LOOPBACK
-from slimline.engine.run import MAX_OUTPUT_BYTES, POLL_SECONDS, port_answers
+from slimline.engine.run import (
+    MAX_OUTPUT_BYTES,
+    POLL_SECONDS,
+    port_answers,
+    start_with_input,
+    wait_for_exit,
+)
 from slimline.image.sources.base import ImageConfig
 from slimline.slim.errors import SlimError
 from slimline.slim.probes import OWN_COMMAND, CommandCheck, HttpCheck, ProbeSet, ScriptCheck
@@ -149,7 +154,7 @@ class _Runner:
             failure = self._start(container, stdin)
             if failure:
                 return Observation(key, None, None, b"", False, failure), self._nothing_traced()
-            exit_code = _wait(container, self.probes.timeout)
+            exit_code = wait_for_exit(container, self.probes.timeout)
             if exit_code is None:
                 _stop(container)
             stdout, stderr = _logs(container)
@@ -321,18 +326,10 @@ class _Runner:
         """Start the container and send ``stdin``; the reason when it cannot start."""
         import docker.errors
 
-        attached = None
-        if stdin is not None:
-            # attached before the start, as `docker run -i` does, so no input is lost
-            attached = container.attach_socket(params={"stdin": 1, "stream": 1})
         try:
-            container.start()
+            start_with_input(container, stdin)
         except docker.errors.APIError as exc:
-            if attached is not None:
-                attached.close()
             return f"cannot start: {_one_line(exc.explanation or exc)}"
-        if attached is not None and stdin is not None:
-            _send_and_close(attached, stdin)
         return ""
 
     def _collect(self, container: Any, *messages: bytes) -> Trace | None:
@@ -394,32 +391,10 @@ def _script(
     return Observation(key, done.returncode, None, _cut(done.stdout), False, "", _cut(done.stderr))
 
 
-def _send_and_close(attached: Any, data: bytes) -> None:
-    raw = getattr(attached, "_sock", attached)
-    try:
-        raw.sendall(data)
-        raw.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass  # the program exited without reading everything; its exit code tells the rest
-    finally:
-        raw.close()
-
-
-def _wait(container: Any, timeout: float) -> int | None:
-    """The exit code, or None when the container still runs after ``timeout`` seconds."""
-    import requests
-
-    try:
-        status = container.wait(timeout=max(timeout, 0.1))
-    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        return None
-    return int(status.get("StatusCode", -1))
-
-
 def _exit_code_if_stopped(container: Any) -> int | None:
     container.reload()
     if container.status in ("exited", "dead"):
-        return _wait(container, 1.0)
+        return wait_for_exit(container, 1.0)
     return None
 
 
@@ -435,7 +410,7 @@ def _stop(container: Any) -> None:
     except requests.RequestException:
         with suppress(docker.errors.APIError, requests.RequestException):
             container.kill()
-    _wait(container, STOP_GRACE_SECONDS)
+    wait_for_exit(container, STOP_GRACE_SECONDS)
 
 
 def _logs(container: Any) -> tuple[bytes, bytes]:
