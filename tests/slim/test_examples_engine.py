@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "slim"
 LOCKS = Path(tempfile.gettempdir()) / "slimline-test-images"
 MODES = ("static", "packages", "files")
+# every slim image must pass ten verification runs in a row, in every mode
+VERIFY_RUNS = 10
 # Options of a probes file whose value is a file, named relative to the example's directory.
 PATH_OPTIONS = frozenset({"--stdin", "--probe-script"})
 SLIM_TIMEOUT_SECONDS = 900
@@ -64,8 +66,6 @@ class Example:
     name: str
     # slim size / original size must stay under these (measured, with a margin), per mode
     ratios: dict[str, float]
-    # verification runs asked for, per mode: every run costs a container start
-    verify_runs: dict[str, int]
     # the shells the app itself runs (the node image's entrypoint is a /bin/sh script)
     shells_needed: frozenset[str] = frozenset()
 
@@ -77,28 +77,23 @@ EXAMPLE_LIST = (
     Example(
         "python-script",
         {"static": 0.70, "packages": 0.10, "files": 0.025},
-        {"static": 3, "packages": 3, "files": 10},
     ),
     Example(
         "python-http",
         {"static": 0.70, "packages": 0.10, "files": 0.03},
-        {"static": 3, "packages": 3, "files": 10},
     ),
     Example(
         "flask",
         {"static": 0.80, "packages": 0.40, "files": 0.15},
-        {"static": 3, "packages": 3, "files": 10},
     ),
     Example(
         "node-http",
         {"static": 0.75, "packages": 0.15, "files": 0.11},
-        {"static": 3, "packages": 3, "files": 10},
         shells_needed=frozenset({"bin/sh", "bin/dash", "usr/bin/sh", "usr/bin/dash"}),
     ),
     Example(
         "c-tool",
         {"static": 0.72, "packages": 0.02, "files": 0.004},
-        {"static": 3, "packages": 3, "files": 10},
     ),
 )
 EXAMPLES_BY_NAME = {example.name: example for example in EXAMPLE_LIST}
@@ -314,7 +309,7 @@ def test_slim_image_is_smaller_and_behaves_the_same(name: str, mode: str) -> Non
     fat = fat_image(name)
     fat_id = client.images.get(fat).id
     tag = slim_tag(name, mode)
-    runs = example.verify_runs[mode]
+    runs = VERIFY_RUNS
     probes = probes_of(name)
     remove_image(tag)
     try:
@@ -403,9 +398,10 @@ def _check_contents(example: Example, mode: str, tag: str, report: dict[str, Any
         }
         assert listed == reported
         assert report["slim"]["packages"] == len(reported) < report["original"]["packages"]
-        removed = {(p["name"], p["version"], p["ecosystem"]) for p in report["removed"]["packages"]}
-        assert removed.isdisjoint(reported)
-        assert len(removed) + len(reported) == report["original"]["packages"]
+        # counted, not compared as sets: the same name and version can be installed twice
+        # (nested node_modules), one copy kept and the other removed
+        removed = report["removed"]["packages"]
+        assert len(removed) + report["slim"]["packages"] == report["original"]["packages"]
 
 
 def test_a_needed_file_excluded_fails_verification_and_tags_nothing() -> None:
