@@ -128,12 +128,9 @@ def _refuse_overwrite(client: Any, image: str, source: ImageSource, tag: str | N
 
 
 def _same_reference(tag: str, image: str) -> bool:
-    def normal(reference: str) -> str:
-        reference = reference.removeprefix("docker:")
-        last = reference.rpartition("/")[2]
-        return reference if ":" in last or "@" in last else f"{reference}:latest"
+    from slimline.slim.archive import normalize_tag
 
-    return normal(tag) == normal(image)
+    return normalize_tag(tag) == normalize_tag(image.removeprefix("docker:"))
 
 
 @dataclass(frozen=True)
@@ -188,8 +185,8 @@ class _Session:
 
         options = self.options
         self.step("loading the image into the engine")
-        original_ref, loaded = _ensure(ensure_in_engine, self.client, self.source)
-        if loaded:
+        original_ref = ensure_in_engine(self.client, self.source)
+        if original_ref != _image_id(self.source):  # loaded just for this run
             self._temporary_images.append(original_ref)
         tracer = None
         if options.mode is not Mode.STATIC:
@@ -477,17 +474,6 @@ class _Session:
             ),
             seconds=seconds,
         )
-
-
-def _ensure(
-    ensure: Callable[[Any, ImageSource], Any], client: Any, source: ImageSource
-) -> tuple[str, bool]:
-    """The engine reference of the source, and whether it was loaded just for this run."""
-    reference = ensure(client, source)
-    if isinstance(reference, tuple):
-        return str(reference[0]), bool(reference[1])
-    loaded = str(reference).startswith("slimline-slim/")
-    return str(reference), loaded
 
 
 def _image_id(source: ImageSource) -> str | None:
