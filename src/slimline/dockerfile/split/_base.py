@@ -561,13 +561,25 @@ def runtime_stage(
     return runtime
 
 
-def refuse_build_tools_in(src: Source, runs: Iterable[RunStep], why: str) -> None:
-    for run in runs:
+def refuse_build_work_outside(src: Source, steps: Iterable[RunStep], why: str) -> None:
+    """Refuse a split when a RUN other than `steps` (apt-only ones aside) runs a build tool, or
+    installs one beside other commands: what it makes cannot be told apart from what the runtime
+    stage needs."""
+    chosen = list(steps)
+    others = [r for r in src.runs if r not in chosen and not is_apt_only(r)]
+    for run in others:
         programs = build_programs(run)
         if programs:
             raise Refusal(
                 f"{src.where(run.instruction)} runs {programs[0]} {why}; slimline cannot tell"
                 " which of its results the runtime stage needs"
+            )
+    for run in others:
+        tools = installs_build_tools(run, src)
+        if tools:
+            raise Refusal(
+                f"{src.where(run.instruction)} installs {tools[0]} and runs other commands:"
+                " split it into a package step and the rest first"
             )
 
 

@@ -22,12 +22,11 @@ from slimline.dockerfile.split._base import (
     dev_text,
     from_line,
     inside,
-    installs_build_tools,
     is_apt_only,
     is_context_copy,
     original_base,
     plan_packages,
-    refuse_build_tools_in,
+    refuse_build_work_outside,
     render,
     runtime_release,
     runtime_stage,
@@ -70,15 +69,7 @@ class NodeSplitter(Splitter):
                 f"{src.where(installs[0].instruction)} does not run in a known application"
                 " directory (set WORKDIR): the directory to copy is unknown"
             )
-        others = [r for r in src.runs if r not in steps and not is_apt_only(r)]
-        refuse_build_tools_in(src, others, "outside the install and build steps")
-        for run in others:
-            tools = installs_build_tools(run, src)
-            if tools:
-                raise Refusal(
-                    f"{src.where(run.instruction)} installs {tools[0]} and runs other commands:"
-                    " split it into a package step and the rest first"
-                )
+        refuse_build_work_outside(src, steps, "outside the install and build steps")
         notes: list[Note] = []
         base = slimmer_base(src.stage, src.ctx.graph)
         if base.note:

@@ -21,12 +21,11 @@ from slimline.dockerfile.split._base import (
     command_text,
     dev_text,
     from_line,
-    installs_build_tools,
     is_apt_only,
     is_context_copy,
     original_base,
     plan_packages,
-    refuse_build_tools_in,
+    refuse_build_work_outside,
     render,
     runtime_release,
     runtime_stage,
@@ -96,15 +95,7 @@ class PythonSplitter(Splitter):
         venv = None
         for run in deps:
             venv = self._check_dependency_step(src, run) or venv
-        others = [r for r in src.runs if r not in deps and not is_apt_only(r)]
-        refuse_build_tools_in(src, others, "outside the dependency installs")
-        for run in others:
-            tools = installs_build_tools(run, src)
-            if tools:
-                raise Refusal(
-                    f"{src.where(run.instruction)} installs {tools[0]} and runs other commands:"
-                    " split it into a package step and the rest first"
-                )
+        refuse_build_work_outside(src, deps, "outside the dependency installs")
         notes: list[Note] = []
         base = slimmer_base(src.stage, src.ctx.graph)
         if base.note:
