@@ -330,6 +330,14 @@ def measure(
     return best
 
 
+def tree_note(run: Run) -> str:
+    """The process tree's sampled peak when it says more than the largest process's RSS
+    (slimline may fork workers)."""
+    if run.tree_peak > run.max_rss * 1.1:
+        return f" (process tree, sampled PSS: {mb(run.tree_peak)})"
+    return ""
+
+
 def mb(n: int) -> str:
     """Decimal megabytes, as the targets are stated."""
     return f"{n / 1e6:,.1f} MB"

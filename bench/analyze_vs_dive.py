@@ -135,18 +135,18 @@ def main() -> None:
     print(f"dive 0.13 (docker-archive): {d.seconds:.2f} s, peak RSS {im.mb(d.max_rss)}")
     print(
         f"slimline analyze (docker-archive): {s.seconds:.2f} s, peak RSS {im.mb(s.max_rss)}"
-        f"{_tree(s)}"
+        f"{im.tree_note(s)}"
     )
     print(
         f"slimline analyze --no-packages: {s_bare.seconds:.2f} s, "
-        f"peak RSS {im.mb(s_bare.max_rss)}{_tree(s_bare)}"
+        f"peak RSS {im.mb(s_bare.max_rss)}{im.tree_note(s_bare)}"
     )
     if engine:
         de, se = engine
         print(f"dive (engine): {de.seconds:.2f} s, peak RSS {im.mb(de.max_rss)}")
         print(
             f"slimline analyze docker:{image.tag}: {se.seconds:.2f} s, "
-            f"peak RSS {im.mb(se.max_rss)}{_tree(se)}"
+            f"peak RSS {im.mb(se.max_rss)}{im.tree_note(se)}"
         )
         print(f"engine ratio (dive s / slimline s): {de.seconds / se.seconds:.2f}x")
     agreement(dive_json, slim_json)
@@ -156,13 +156,6 @@ def main() -> None:
         f"under 300 MB: {'yes' if peak < MEMORY_TARGET else 'no'} ({im.mb(peak)})"
     )
     print(f"ratio (dive s / slimline s, >1: slimline is faster): {d.seconds / s.seconds:.2f}x")
-
-
-def _tree(run: im.Run) -> str:
-    # slimline may fork workers: then the sampled tree total says more than the largest process.
-    if run.tree_peak > run.max_rss * 1.1:
-        return f" (process tree, sampled PSS: {im.mb(run.tree_peak)})"
-    return ""
 
 
 def agreement(dive_json: Path, slim_json: Path) -> None:

@@ -96,7 +96,7 @@ def main() -> None:
     print()
     trivy_version = _version(trivy)
     print(f"trivy {trivy_version}: {t.seconds:.2f} s, peak RSS {im.mb(t.max_rss)}")
-    print(f"slimline sbom: {s.seconds:.2f} s, peak RSS {im.mb(s.max_rss)}{_tree(s)}")
+    print(f"slimline sbom: {s.seconds:.2f} s, peak RSS {im.mb(s.max_rss)}{im.tree_note(s)}")
     theirs, packages = _purls(trivy_json), _packages(slim_json)
     ours = [purl for purl, _ in packages]
     unowned = [purl for purl, owned in packages if not owned]
@@ -135,12 +135,6 @@ def main() -> None:
         f"same dpkg count: {'yes' if same else 'no'}"
     )
     print(f"ratio (trivy s / slimline s, >1: slimline is faster): {t.seconds / s.seconds:.2f}x")
-
-
-def _tree(run: im.Run) -> str:
-    if run.tree_peak > run.max_rss * 1.1:
-        return f" (process tree, sampled PSS: {im.mb(run.tree_peak)})"
-    return ""
 
 
 def _version(trivy: str) -> str:
